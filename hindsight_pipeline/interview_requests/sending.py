@@ -1,0 +1,265 @@
+"""The send loop of one partition: claim a little ahead, send concurrently, record in batches.
+
+At most ``claim_batch_size`` rows of a run are claimed and not yet recorded at any moment,
+so a crash strands at most that many as ``unconfirmed``. Claims are topped up by half a
+batch as answers are recorded, so the requests in flight never run dry waiting for the
+ledger. Ledger calls run in a worker thread: a busy warehouse never stalls the HTTP side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from hindsight_pipeline.hindsight_api import (
+    AsyncHindsightClient,
+    AttemptRecord,
+    CreateInterviewRequest,
+    UnauthorizedError,
+)
+from hindsight_pipeline.interview_requests.ledger import Ledger
+from hindsight_pipeline.interview_requests.outcomes import (
+    Outcome,
+    accepted,
+    refused,
+    rejects_deal_id,
+)
+
+log = logging.getLogger(__name__)
+RowKey = tuple[str, str]  # (deal_id, contact_id)
+
+_current_row: contextvars.ContextVar[tuple[RowKey, str] | None] = contextvars.ContextVar(
+    "hindsight_current_row", default=None
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class SendSummary:
+    claimed: int = 0
+    cooled: int = 0
+    taken: int = 0
+    requests_sent: int = 0  # HTTP attempts, retries included
+    by_status: dict[str, int] = field(default_factory=dict)
+    stopped_by: str | None = None  # "paused", "cap", "unauthorized"
+    elapsed_s: float = 0.0
+
+
+@dataclass
+class SendSettings:
+    max_in_flight: int = 8
+    claim_batch_size: int = 32
+    flush_every_s: float = 1.0
+    max_sends: int | None = None
+
+
+class AttemptLog:
+    """Collects the client's per-attempt reports, attributed to the row being sent."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.rows: list[dict[str, object]] = []
+        self.count = 0
+
+    def __call__(self, record: AttemptRecord) -> None:
+        current = _current_row.get()
+        if current is None:
+            return
+        (deal_id, contact_id), email = current
+        self.count += 1
+        self.rows.append(
+            {
+                "deal_id": deal_id,
+                "contact_id": contact_id,
+                "contact_email": email,
+                "dagster_run_id": self.run_id,
+                "event": "http_attempt",
+                "attempt": record.attempt,
+                "attempted_at": _now(),
+                "http_status": record.http_status,
+                "error_code": record.error_code,
+                "outcome": "accepted" if record.outcome == "ok" else record.outcome,
+                "interview_request_id": None,
+                "note": None,
+            }
+        )
+
+    def take(self) -> pd.DataFrame:
+        rows, self.rows = self.rows, []
+        return pd.DataFrame(rows)
+
+
+async def send_one(
+    client: AsyncHindsightClient, key: RowKey, request: CreateInterviewRequest
+) -> Outcome:
+    """One request, and once more without deal_id if Hindsight rejects the deal."""
+    deal_id, contact_id = key
+    _current_row.set((key, request.contact_email))
+    try:
+        response = await client.create_interview(request)
+        return accepted(deal_id, contact_id, response, attempts=response.attempts, at=_now())
+    except Exception as error:  # every failure becomes a row; none is lost
+        attempts = getattr(error, "attempts", 1) or 1
+        if not (rejects_deal_id(error) and request.deal_id):
+            if isinstance(error, UnauthorizedError):
+                raise
+            return refused(deal_id, contact_id, error, attempts=attempts, at=_now())
+        note = (
+            f"Hindsight rejected deal_id {request.deal_id!r} ({getattr(error, 'message', '')}); "
+            "sent again without the deal."
+        )
+        try:
+            response = await client.create_interview(request.without_deal())
+        except Exception as retry_error:
+            if isinstance(retry_error, UnauthorizedError):
+                raise
+            outcome = refused(
+                deal_id,
+                contact_id,
+                retry_error,
+                attempts=attempts + (getattr(retry_error, "attempts", 1) or 1),
+                at=_now(),
+            )
+        else:
+            outcome = accepted(
+                deal_id, contact_id, response, attempts=attempts + response.attempts, at=_now()
+            )
+        outcome.notes = note
+        return outcome
+
+
+class PartitionSender:
+    """Sends the eligible rows of one partition through the ledger."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        client: AsyncHindsightClient,
+        attempt_log: AttemptLog,
+        settings: SendSettings,
+        *,
+        is_paused: Callable[[], bool] = lambda: False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.client = client
+        self.attempt_log = attempt_log
+        self.settings = settings
+        self.is_paused = is_paused
+        self.on_progress = on_progress
+
+    async def run(
+        self, rows: pd.DataFrame, requests: Mapping[RowKey, CreateInterviewRequest]
+    ) -> SendSummary:
+        started = time.monotonic()
+        summary = SendSummary()
+        settings = self.settings
+        pending = rows.reset_index(drop=True)
+        position = 0
+        queue: asyncio.Queue[RowKey] = asyncio.Queue()
+        answers: list[Outcome] = []
+        unauthorized: list[RowKey] = []
+        outstanding = 0  # claimed by this run and not yet recorded
+        half = max(1, settings.claim_batch_size // 2)
+        answered = asyncio.Event()
+
+        async def worker() -> None:
+            while True:
+                key = await queue.get()
+                try:
+                    outcome = await send_one(self.client, key, requests[key])
+                except UnauthorizedError as error:
+                    unauthorized.append(key)
+                    outcome = refused(*key, error, attempts=error.attempts or 1, at=_now())
+                answers.append(outcome)
+                answered.set()
+                queue.task_done()
+
+        async def flush() -> None:
+            nonlocal outstanding
+            batch, answers[:] = list(answers), []
+            attempts = self.attempt_log.take()
+            if batch or not attempts.empty:
+                await asyncio.to_thread(
+                    self.ledger.record_results, pd.DataFrame([asdict(o) for o in batch]), attempts
+                )
+            for outcome in batch:
+                summary.by_status[outcome.status] = summary.by_status.get(outcome.status, 0) + 1
+            outstanding -= len(batch)
+            if self.on_progress:
+                self.on_progress(sum(summary.by_status.values()), summary.claimed)
+
+        workers = [asyncio.create_task(worker()) for _ in range(settings.max_in_flight)]
+        last_flush = time.monotonic()
+        try:
+            while True:
+                stop = summary.stopped_by is not None or bool(unauthorized)
+                # Top up the claims by half a batch whenever half a batch has been recorded.
+                while not stop and position < len(pending) and outstanding <= half:
+                    room = settings.claim_batch_size - outstanding
+                    if settings.max_sends is not None:
+                        room = min(room, settings.max_sends - summary.claimed)
+                        if room <= 0:
+                            summary.stopped_by = "cap"
+                            break
+                    if await asyncio.to_thread(self.is_paused):
+                        summary.stopped_by = "paused"
+                        break
+                    chunk = pending.iloc[position : position + room]
+                    position += len(chunk)
+                    claim = await asyncio.to_thread(self.ledger.claim, chunk)
+                    summary.claimed += len(claim.claimed)
+                    summary.cooled += len(claim.cooled)
+                    summary.taken += claim.taken
+                    outstanding += len(claim.claimed)
+                    for key in zip(claim.claimed["opportunity_id"], claim.claimed["contact_id"], strict=True):
+                        queue.put_nowait(key)
+                if outstanding == 0 and (stop or position >= len(pending) or summary.stopped_by):
+                    break
+                try:
+                    await asyncio.wait_for(answered.wait(), timeout=settings.flush_every_s)
+                except TimeoutError:
+                    pass
+                answered.clear()
+                due = time.monotonic() - last_flush >= settings.flush_every_s
+                if answers and (due or len(answers) >= half or queue.empty()):
+                    await flush()
+                    last_flush = time.monotonic()
+                if unauthorized and not queue.empty():
+                    # Nothing else in this run can succeed: hand the unsent claims back.
+                    unsent = _drain(queue)
+                    await asyncio.to_thread(
+                        self.ledger.release,
+                        pd.DataFrame(unsent, columns=["opportunity_id", "contact_id"]),
+                        error_code="unauthorized",
+                        message="Not sent: Hindsight rejected the API key earlier in this run.",
+                    )
+                    outstanding -= len(unsent)
+            await flush()
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        summary.requests_sent = self.attempt_log.count
+        summary.elapsed_s = time.monotonic() - started
+        if unauthorized:
+            summary.stopped_by = "unauthorized"
+        return summary
+
+
+def _drain(queue: asyncio.Queue[RowKey]) -> list[RowKey]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+        queue.task_done()
+    return items
