@@ -17,7 +17,7 @@ os.environ.pop("HINDSIGHT_API_KEY", None)
 os.environ.setdefault("HINDSIGHT_API_URL", "http://127.0.0.1:9/api/v1")
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """The dbt manifest, prepared once per session (``prepare_if_dev`` only does it under
     ``dagster dev``)."""
@@ -34,7 +34,9 @@ DEMO_END = date(2026, 11, 3)
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> Iterator[object]:
+def built_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path
+) -> Iterator[object]:
     """A generated DuckDB warehouse with the dbt models built through Dagster, shared
     read-only by the tests that only look at the dbt models."""
     path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"

@@ -13,10 +13,9 @@ from hindsight_pipeline.interview_requests.metadata import report_metadata
 from hindsight_pipeline.interview_requests.partition_run import CANDIDATES_TABLE, prepare, send_prepared
 from hindsight_pipeline.interview_requests.partitions import closed_lost_daily_partitions
 from hindsight_pipeline.interview_requests.payloads import load_templates
-from hindsight_pipeline.interview_requests.progress import progress_logger
 from hindsight_pipeline.interview_requests.resources import HindsightApi, SendPolicy
 from hindsight_pipeline.interview_requests.sending import SendSettings
-from hindsight_pipeline.rate_limiting import HindsightRateLimiter, Priority
+from hindsight_pipeline.rate_limiting import HindsightRateLimiter, Priority, SendProgress
 from hindsight_pipeline.warehouse import Warehouse
 
 INTERVIEW_REQUESTS_KEY = dg.AssetKey(["hindsight", "interview_requests"])
@@ -76,7 +75,7 @@ def interview_requests(
         max_deal_age_days=send_policy.max_deal_age_days,
     )
     report.recovered_unconfirmed = recovered
-    limit = rate_limiter.effective_limit_per_minute()
+    limit = rate_limiter.effective_limit_per_minute
     context.log.info(
         f"{day}: {report.candidates} candidates, {len(prepared.eligible)} to send, "
         f"{len(prepared.skipped)} skipped, {report.already_settled} settled earlier"
@@ -101,10 +100,11 @@ def interview_requests(
     ledger.record_skipped(prepared.skipped)
     priority = Priority.LOW if context.run.tags.get("dagster/backfill") else Priority.NORMAL
     settings = SendSettings(
-        max_in_flight=send_policy.max_in_flight or rate_limiter.recommended_in_flight(),
+        max_in_flight=send_policy.max_in_flight or rate_limiter.concurrency,
         claim_batch_size=send_policy.claim_batch_size,
         max_sends=_cap(config.max_sends, send_policy.max_sends_per_run),
     )
+    context.log.info(rate_limiter.describe())
     report.send = send_prepared(
         ledger,
         prepared,
@@ -112,7 +112,7 @@ def interview_requests(
         rate_limiter.get_limiter(key_id=hindsight.key_id, priority=priority),
         settings,
         is_paused=lambda: send_policy.paused or sends_paused(warehouse),
-        on_progress=progress_logger(context.log, total=len(prepared.eligible), limit=limit),
+        progress=SendProgress(len(prepared.eligible), context.log),
     )
     if report.send.stopped_by == "paused":
         context.log.warning("Sends are paused: this run stopped sending; nothing failed.")

@@ -30,6 +30,7 @@ from hindsight_pipeline.interview_requests.sending import (
     SendSettings,
     SendSummary,
 )
+from hindsight_pipeline.rate_limiting import SendProgress
 from hindsight_pipeline.warehouse import Warehouse
 
 CANDIDATES_TABLE = "hindsight_prep.closed_lost_interview_candidates"
@@ -138,7 +139,7 @@ def send_prepared(
     settings: SendSettings,
     *,
     is_paused: Callable[[], bool],
-    on_progress: Callable[[int, int], None] | None = None,
+    progress: SendProgress | None = None,
 ) -> SendSummary:
     """Claim, send and record the eligible rows; returns what happened."""
     attempt_log = AttemptLog(ledger.run_id)
@@ -146,7 +147,7 @@ def send_prepared(
     async def go() -> SendSummary:
         async with api.client(limiter=limiter, on_attempt=attempt_log) as client:
             sender = PartitionSender(
-                ledger, client, attempt_log, settings, is_paused=is_paused, on_progress=on_progress
+                ledger, client, attempt_log, settings, is_paused=is_paused, progress=progress
             )
             return await sender.run(prepared.eligible, prepared.requests)
 

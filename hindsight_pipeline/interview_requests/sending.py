@@ -25,6 +25,7 @@ from hindsight_pipeline.hindsight_api import (
     UnauthorizedError,
 )
 from hindsight_pipeline.interview_requests.ledger import Ledger
+from hindsight_pipeline.rate_limiting import SendProgress
 from hindsight_pipeline.interview_requests.outcomes import (
     Outcome,
     accepted,
@@ -149,14 +150,14 @@ class PartitionSender:
         settings: SendSettings,
         *,
         is_paused: Callable[[], bool] = lambda: False,
-        on_progress: Callable[[int, int], None] | None = None,
+        progress: SendProgress | None = None,
     ) -> None:
         self.ledger = ledger
         self.client = client
         self.attempt_log = attempt_log
         self.settings = settings
         self.is_paused = is_paused
-        self.on_progress = on_progress
+        self.progress = progress
 
     async def run(
         self, rows: pd.DataFrame, requests: Mapping[RowKey, CreateInterviewRequest]
@@ -196,8 +197,8 @@ class PartitionSender:
             for outcome in batch:
                 summary.by_status[outcome.status] = summary.by_status.get(outcome.status, 0) + 1
             outstanding -= len(batch)
-            if self.on_progress:
-                self.on_progress(sum(summary.by_status.values()), summary.claimed)
+            if self.progress and batch:
+                self.progress.advance(len(batch))
 
         workers = [asyncio.create_task(worker()) for _ in range(settings.max_in_flight)]
         last_flush = time.monotonic()
@@ -246,6 +247,8 @@ class PartitionSender:
                     )
                     outstanding -= len(unsent)
             await flush()
+            if self.progress:
+                self.progress.finish()
         finally:
             for task in workers:
                 task.cancel()
