@@ -30,7 +30,9 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project)
 
 
-def build_dbt(warehouse: DuckDBWarehouse, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInJobResult:
+def build_dbt(
+    warehouse: DuckDBWarehouse, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInJobResult:
     """Materialize every dbt asset through Dagster against ``warehouse``."""
     from hindsight_pipeline.dbt.assets import hindsight_dbt_models
 

@@ -170,6 +170,7 @@ class PartitionSender:
         queue: asyncio.Queue[RowKey] = asyncio.Queue()
         answers: list[Outcome] = []
         unauthorized: list[RowKey] = []
+        unsent: list[RowKey] = []  # claimed, then held back after a 401
         outstanding = 0  # claimed by this run and not yet recorded
         half = max(1, settings.claim_batch_size // 2)
         answered = asyncio.Event()
@@ -177,6 +178,11 @@ class PartitionSender:
         async def worker() -> None:
             while True:
                 key = await queue.get()
+                if unauthorized:  # nothing else in this run can succeed: do not send
+                    unsent.append(key)
+                    answered.set()
+                    queue.task_done()
+                    continue
                 try:
                     outcome = await send_one(self.client, key, requests[key])
                 except UnauthorizedError as error:
@@ -236,16 +242,16 @@ class PartitionSender:
                 if answers and (due or len(answers) >= half or queue.empty()):
                     await flush()
                     last_flush = time.monotonic()
-                if unauthorized and not queue.empty():
-                    # Nothing else in this run can succeed: hand the unsent claims back.
-                    unsent = _drain(queue)
+                if unauthorized and (unsent or not queue.empty()):
+                    # Hand the claims that were never sent back: nothing was created for them.
+                    held, unsent[:] = [*unsent, *_drain(queue)], []
                     await asyncio.to_thread(
                         self.ledger.release,
-                        pd.DataFrame(unsent, columns=["opportunity_id", "contact_id"]),
+                        pd.DataFrame(held, columns=["opportunity_id", "contact_id"]),
                         error_code="unauthorized",
                         message="Not sent: Hindsight rejected the API key earlier in this run.",
                     )
-                    outstanding -= len(unsent)
+                    outstanding -= len(held)
             await flush()
             if self.progress:
                 self.progress.finish()

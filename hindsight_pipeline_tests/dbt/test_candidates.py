@@ -14,16 +14,22 @@ def expected_candidates(frames: CrmFrames) -> pd.DataFrame:
     """DESIGN.md's rules, written independently of the SQL."""
     opps = frames.opportunities.drop_duplicates("opportunity_id")
     opps = opps[~opps["is_deleted"].fillna(False).astype(bool)]
-    lost = opps[opps["is_closed"].fillna(False).astype(bool) & ~opps["is_won"].fillna(False).astype(bool)].copy()
+    lost = opps[
+        opps["is_closed"].fillna(False).astype(bool) & ~opps["is_won"].fillna(False).astype(bool)
+    ].copy()
     stage_day = pd.to_datetime(lost["stage_changed_at"]).dt.date
-    lost["closed_lost_date"] = stage_day.where(lost["stage_changed_at"].notna(), pd.to_datetime(lost["close_date"]).dt.date)
+    lost["closed_lost_date"] = stage_day.where(
+        lost["stage_changed_at"].notna(), pd.to_datetime(lost["close_date"]).dt.date
+    )
     contacts = frames.contacts.drop_duplicates("contact_id")
     contacts = contacts[~contacts["is_deleted"].fillna(False).astype(bool)]
     roles = frames.opportunity_contact_roles
     primary = roles[roles["is_primary"].fillna(False).astype(bool)]
     primary = primary[primary["contact_id"].isin(contacts["contact_id"])]
     primary = primary.groupby("opportunity_id", as_index=False)["contact_id"].min()
-    rows = lost.merge(primary, on="opportunity_id").merge(contacts, on="contact_id", suffixes=("", "_c"))
+    rows = lost.merge(primary, on="opportunity_id").merge(
+        contacts, on="contact_id", suffixes=("", "_c")
+    )
     domain = rows["email"].fillna("").str.split("@").str[1].fillna("").str.strip().str.lower()
     accounts = frames.accounts.drop_duplicates("account_id")
     rows = rows.merge(accounts[["account_id"]], on="account_id", how="left")
@@ -47,13 +53,19 @@ def _scenario(frames: CrmFrames, kind: str) -> pd.DataFrame:
     return found
 
 
-def test_candidates_match_the_rules_row_for_row(built_warehouse: tuple, candidates: pd.DataFrame) -> None:
+def test_candidates_match_the_rules_row_for_row(
+    built_warehouse: tuple, candidates: pd.DataFrame
+) -> None:
     _, frames = built_warehouse
     expected = expected_candidates(frames)
     assert len(expected) > 50  # a real partition's worth, not an empty table
-    got = candidates[["opportunity_id", "contact_id", "closed_lost_date", "exclusion_reason"]].copy()
+    got = candidates[
+        ["opportunity_id", "contact_id", "closed_lost_date", "exclusion_reason"]
+    ].copy()
     got["closed_lost_date"] = pd.to_datetime(got["closed_lost_date"]).dt.date
-    got["exclusion_reason"] = got["exclusion_reason"].astype(object).where(got["exclusion_reason"].notna(), None)
+    got["exclusion_reason"] = (
+        got["exclusion_reason"].astype(object).where(got["exclusion_reason"].notna(), None)
+    )
 
     def as_set(frame: pd.DataFrame) -> set[tuple]:
         return {
@@ -65,14 +77,18 @@ def test_candidates_match_the_rules_row_for_row(built_warehouse: tuple, candidat
     assert candidates["opportunity_id"].is_unique
 
 
-def test_only_live_closed_lost_deals_appear(built_warehouse: tuple, candidates: pd.DataFrame) -> None:
+def test_only_live_closed_lost_deals_appear(
+    built_warehouse: tuple, candidates: pd.DataFrame
+) -> None:
     _, frames = built_warehouse
     opps = frames.opportunities
     present = set(candidates["opportunity_id"])
     won = set(opps.loc[opps["is_won"].fillna(False).astype(bool), "opportunity_id"])
     open_ = set(opps.loc[~opps["is_closed"].fillna(False).astype(bool), "opportunity_id"])
     deleted = set(opps.loc[opps["is_deleted"].fillna(False).astype(bool), "opportunity_id"])
-    deleted_contacts = set(frames.contacts.loc[frames.contacts["is_deleted"].fillna(False).astype(bool), "contact_id"])
+    deleted_contacts = set(
+        frames.contacts.loc[frames.contacts["is_deleted"].fillna(False).astype(bool), "contact_id"]
+    )
     assert won and open_ and deleted and deleted_contacts
     assert not present & won
     assert not present & open_
@@ -114,7 +130,9 @@ def test_dirty_rows_get_the_right_exclusion_reason(
     assert list(reasons) == [reason] * len(deals)
 
 
-def test_several_primaries_pick_the_first_contact_id(built_warehouse: tuple, candidates: pd.DataFrame) -> None:
+def test_several_primaries_pick_the_first_contact_id(
+    built_warehouse: tuple, candidates: pd.DataFrame
+) -> None:
     _, frames = built_warehouse
     scenario = _scenario(frames, "several_primary_roles").iloc[0]
     row = candidates.set_index("opportunity_id").loc[scenario["opportunity_id"]]
@@ -136,13 +154,17 @@ def test_closed_lost_date_is_stage_change_day_else_close_date(
             if pd.isna(opp["stage_changed_at"])
             else pd.Timestamp(opp["stage_changed_at"]).date()
         )
-        got = pd.Timestamp(candidates.set_index("opportunity_id").loc[deal, "closed_lost_date"]).date()
+        got = pd.Timestamp(
+            candidates.set_index("opportunity_id").loc[deal, "closed_lost_date"]
+        ).date()
         assert got == want
         if kind == "stage_changed_other_day":
             assert want != pd.Timestamp(opp["close_date"]).date()
 
 
-def test_duplicate_sync_rows_collapse_to_one(built_warehouse: tuple, candidates: pd.DataFrame) -> None:
+def test_duplicate_sync_rows_collapse_to_one(
+    built_warehouse: tuple, candidates: pd.DataFrame
+) -> None:
     _, frames = built_warehouse
     for kind in ("opportunity_duplicate_row", "contact_duplicate_row"):
         deal = _scenario(frames, kind)["opportunity_id"].iloc[0]

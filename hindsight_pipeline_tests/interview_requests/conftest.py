@@ -3,7 +3,10 @@ resources pointed at both."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -80,6 +83,23 @@ class SendEnv:
             run_config=run_config,
             instance=instance,
             raise_on_error=raise_on_error,
+        )
+
+    def spawn(self, partition: str = SCENARIO_DAY, **spec: object) -> subprocess.Popen[bytes]:
+        """The same materialization in a process of its own."""
+        full = {
+            "partition": partition,
+            "warehouse": str(self.warehouse.database_path),
+            "api_key": self.server.api_key,
+            "base_url": self.server.base_url,
+            "sequence_id": SEQUENCE_ID,
+            "limiter_store": str(self.tmp / "limiter"),
+            **spec,
+        }
+        return subprocess.Popen(
+            [sys.executable, "-m", "hindsight_pipeline_tests.interview_requests.run_partition", json.dumps(full)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def table(self, where: str = "true") -> "object":

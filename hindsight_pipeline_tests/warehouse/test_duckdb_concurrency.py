@@ -20,10 +20,10 @@ ROWS_PER_WRITER = 200
 def _write_rows(path: str, writer: int) -> int:
     warehouse = DuckDBWarehouse(path=path)
     for batch in range(ROWS_PER_WRITER // 20):
-        frame = pd.DataFrame(
-            {"writer": [writer] * 20, "n": range(batch * 20, batch * 20 + 20)}
+        frame = pd.DataFrame({"writer": [writer] * 20, "n": range(batch * 20, batch * 20 + 20)})
+        warehouse.write_df(
+            frame, "scratch", "writes", column_types={"writer": "integer", "n": "integer"}
         )
-        warehouse.write_df(frame, "scratch", "writes", column_types={"writer": "integer", "n": "integer"})
     return writer
 
 
@@ -78,14 +78,24 @@ def test_a_dbt_run_and_a_writer_at_once_both_succeed(tmp_path: Path, dbt_manifes
 
     from hindsight_pipeline_tests.support import build_dbt, generate_warehouse
 
-    warehouse, _ = generate_warehouse(tmp_path / "wh.duckdb", date(2026, 11, 1), date(2026, 11, 2), deals_per_day=40)
+    warehouse, _ = generate_warehouse(
+        tmp_path / "wh.duckdb", date(2026, 11, 1), date(2026, 11, 2), deals_per_day=40
+    )
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool:
         writer = pool.apply_async(_write_rows, (warehouse.path, 7))
         build_dbt(warehouse)  # holds the file for the whole dbt run
         assert writer.get(timeout=300) == 7
-    assert warehouse.query_df("select count(*) as n from scratch.writes")["n"].iloc[0] == ROWS_PER_WRITER
-    assert warehouse.query_df("select count(*) as n from hindsight_prep.closed_lost_interview_candidates")["n"].iloc[0] > 0
+    assert (
+        warehouse.query_df("select count(*) as n from scratch.writes")["n"].iloc[0]
+        == ROWS_PER_WRITER
+    )
+    assert (
+        warehouse.query_df(
+            "select count(*) as n from hindsight_prep.closed_lost_interview_candidates"
+        )["n"].iloc[0]
+        > 0
+    )
 
 
 @pytest.mark.slow
@@ -94,11 +104,18 @@ def test_a_dbt_run_waits_out_a_foreign_lock_on_the_file(tmp_path: Path, dbt_mani
 
     from hindsight_pipeline_tests.support import build_dbt, generate_warehouse
 
-    warehouse, _ = generate_warehouse(tmp_path / "wh.duckdb", date(2026, 11, 1), date(2026, 11, 1), deals_per_day=80)
+    warehouse, _ = generate_warehouse(
+        tmp_path / "wh.duckdb", date(2026, 11, 1), date(2026, 11, 1), deals_per_day=80
+    )
     holder = _hold_file(warehouse.database_path, 30)
     instance = dg.DagsterInstance.ephemeral()
     result = build_dbt(warehouse, instance)  # meets the lock at connect, waits, builds
     assert holder.wait(timeout=30) == 0
     logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert any("held by another process" in message for message in logs)
-    assert warehouse.query_df("select count(*) as n from hindsight_prep.closed_lost_deals")["n"].iloc[0] > 0
+    assert (
+        warehouse.query_df("select count(*) as n from hindsight_prep.closed_lost_deals")["n"].iloc[
+            0
+        ]
+        > 0
+    )
