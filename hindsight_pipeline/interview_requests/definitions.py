@@ -6,6 +6,8 @@ import dagster as dg
 
 from hindsight_pipeline.interview_requests.assets import interview_requests
 from hindsight_pipeline.interview_requests.checks import interview_request_checks
+from hindsight_pipeline.interview_requests.jobs import daily_interview_requests, interview_requests_backfill
+from hindsight_pipeline.interview_requests.schedules import daily_interview_requests_schedule
 from hindsight_pipeline.interview_requests.resources import HindsightApi, SendPolicy
 from hindsight_pipeline.hindsight_api import DEFAULT_BASE_URL
 
@@ -18,6 +20,8 @@ def interview_requests_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[interview_requests],
         asset_checks=interview_request_checks,
+        jobs=[daily_interview_requests, interview_requests_backfill],
+        schedules=[daily_interview_requests_schedule],
         resources={
             "hindsight": HindsightApi(
                 api_key=dg.EnvVar("HINDSIGHT_API_KEY") if os.environ.get("HINDSIGHT_API_KEY") else "",
