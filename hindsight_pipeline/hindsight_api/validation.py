@@ -78,19 +78,16 @@ def normalize_email(raw: str | None) -> str:
     return email
 
 
+# Unicode category Cc (C0 and C1 controls) except tab and newline, and Cs (surrogates).
+_CONTROLS_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _drop_controls(text: str, *, keep_newlines: bool) -> str:
     if keep_newlines:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    out = []
-    for ch in text:
-        if ch in "\n\t":
-            out.append(ch if keep_newlines else " ")
-            continue
-        category = unicodedata.category(ch)
-        if category == "Cc" or category == "Cs":
-            continue
-        out.append(ch)
-    return "".join(out)
+    else:
+        text = text.replace("\n", " ").replace("\t", " ")
+    return _CONTROLS_RE.sub("", text)
 
 
 def clean_text(value: Any, field: str, *, max_length: int, multiline: bool) -> str | None:

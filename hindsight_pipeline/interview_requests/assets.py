@@ -119,7 +119,9 @@ def interview_requests(
     if report.send.stopped_by == "cap":
         context.log.warning(f"Reached the cap of {settings.max_sends} sends for this run.")
 
-    metadata = report_metadata(report, ledger.status_counts(day), ledger.rows_for(day))
+    metadata = report_metadata(
+        report, ledger.status_counts(day), ledger.rows_for(day), ledger_write_s=ledger.write_seconds
+    )
     if report.send.stopped_by == "unauthorized":
         raise dg.Failure(
             description=(

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 import pandas as pd
 
@@ -33,6 +35,8 @@ from hindsight_pipeline.interview_requests.schema import (
 )
 from hindsight_pipeline.warehouse import Warehouse, WarehouseSession
 from hindsight_pipeline.warehouse.base import create_table_sql
+
+T = TypeVar("T")
 
 LOCK_TABLE = f"{RESULTS_SCHEMA}.ledger_lock"
 KEY = ("deal_id", "contact_id")
@@ -108,6 +112,14 @@ class Ledger:
         self.warehouse = warehouse
         self.run_id = run_id
         self.cooldown = timedelta(days=cooldown_days)
+        self.write_seconds = 0.0  # time spent in this run's ledger transactions
+
+    def _transaction(self, work: Callable[[WarehouseSession], T]) -> T:
+        started = time.perf_counter()
+        try:
+            return self.warehouse.transaction(work)
+        finally:
+            self.write_seconds += time.perf_counter() - started
 
     # Reading.
 
@@ -135,7 +147,7 @@ class Ledger:
         frame = _ledger_frame(rows, status=Status.SKIPPED, run_id=self.run_id, now=now)
         frame["error_code"] = rows["skip_reason"].to_numpy()
         frame["error_message"] = rows.get("skip_detail", pd.Series(None, index=rows.index)).to_numpy()
-        return self.warehouse.transaction(lambda s: _upsert_claimable(s, frame))
+        return self._transaction(lambda s: _upsert_claimable(s, frame))
 
     def claim(self, rows: pd.DataFrame) -> ClaimResult:
         """Claim ``rows`` for sending, atomically with the contact cool-down check.
@@ -186,7 +198,7 @@ class Ledger:
             _upsert_claimable(session, claimed)
             return ClaimResult(claimed, cooled, taken=int((~claimable).sum()))
 
-        result = self.warehouse.transaction(claim)
+        result = self._transaction(claim)
         # Hand back the caller's rows (payload columns included) in claim order.
         claimed_keys = set(zip(result.claimed["deal_id"], result.claimed["contact_id"], strict=True))
         mask = [key in claimed_keys for key in zip(rows["opportunity_id"], rows["contact_id"], strict=True)]
@@ -233,7 +245,7 @@ class Ledger:
             if not attempts.empty:
                 session.insert_df(ATTEMPTS_TABLE, attempts)
 
-        self.warehouse.transaction(write)
+        self._transaction(write)
 
     def release(self, rows: pd.DataFrame, *, error_code: str, message: str) -> None:
         """Claimed rows that were never sent go back to ``pending_retry`` (nothing was sent)."""
@@ -255,7 +267,7 @@ class Ledger:
             )
             session.execute("drop table if exists _release_batch")
 
-        self.warehouse.transaction(write)
+        self._transaction(write)
 
     # Leases and recovery.
 
@@ -268,7 +280,7 @@ class Ledger:
                 [lease.dagster_run_id, lease.host, lease.pid, lease.process_started, _utcnow()],
             )
 
-        self.warehouse.transaction(write)
+        self._transaction(write)
 
     def end_lease(self) -> None:
         self.warehouse.execute(f"delete from {LEASES_TABLE} where dagster_run_id = ?", [self.run_id])
@@ -336,7 +348,7 @@ class Ledger:
             session.insert_df(ATTEMPTS_TABLE, events)
             return len(stranded)
 
-        return self.warehouse.transaction(write)
+        return self._transaction(write)
 
 
 def _ledger_frame(rows: pd.DataFrame, *, status: Status, run_id: str, now: datetime) -> pd.DataFrame:

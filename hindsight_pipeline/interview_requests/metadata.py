@@ -32,7 +32,11 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def report_metadata(
-    report: PartitionReport, status_counts: pd.DataFrame, rows: pd.DataFrame
+    report: PartitionReport,
+    status_counts: pd.DataFrame,
+    rows: pd.DataFrame,
+    *,
+    ledger_write_s: float = 0.0,
 ) -> dict[str, Any]:
     preview = rows.sort_values(["status", "deal_id"]).head(PREVIEW_ROWS)[PREVIEW_COLUMNS].copy()
     preview["contact_email"] = preview["contact_email"].map(mask_email)
@@ -46,6 +50,9 @@ def report_metadata(
         "rows_by_status": dg.MetadataValue.md(markdown_table(status_counts)),
         "preview": dg.MetadataValue.md(markdown_table(preview)),
         "dagster/row_count": len(rows),
+        "read_seconds": round(report.read_s, 3),
+        "prepare_seconds": round(report.prepare_s, 3),
+        "ledger_write_seconds": round(ledger_write_s, 3),
     }
     if send is not None:
         minutes = send.elapsed_s / 60 if send.elapsed_s else 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -49,6 +50,9 @@ class PartitionReport:
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
     recovered_unconfirmed: int = 0
     send: SendSummary | None = None
+    # Where the run's time went, in seconds: reading, rules + payloads, ledger writes.
+    read_s: float = 0.0
+    prepare_s: float = 0.0
 
 
 def read_candidates(warehouse: Warehouse, day: date) -> pd.DataFrame:
@@ -92,13 +96,16 @@ def prepare(
     max_deal_age_days: int | None,
 ) -> tuple[PartitionReport, PreparedPartition]:
     report = PartitionReport(partition=day)
+    started = time.perf_counter()
     candidates = read_candidates(warehouse, day)
     report.candidates = len(candidates)
     report.no_primary_contact = count_no_primary_contact(warehouse, day)
     todo, report.already_settled = unsettled(candidates, ledger.rows_for(day))
+    report.read_s = time.perf_counter() - started
     prepared = prepare_partition(
         todo, routing=routing, templates=templates, today=today, max_deal_age_days=max_deal_age_days
     )
+    report.prepare_s = time.perf_counter() - started - report.read_s
     report.skipped_by_reason = prepared.skipped["skip_reason"].value_counts().to_dict()
     return report, prepared
 

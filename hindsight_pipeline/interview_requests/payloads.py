@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from hindsight_pipeline.hindsight_api import CreateInterviewRequest
@@ -79,7 +80,7 @@ def load_templates(path: Path | None = None) -> Templates:
 
 def text(value: Any) -> str | None:
     """A clean, non-empty string, or None for null, NaN and blank values."""
-    if value is None or value is getattr(__import__("pandas"), "NA", object()):
+    if value is None or value is pd.NA:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None

@@ -36,23 +36,33 @@ def prepare_partition(
     client's reason and the field it named, never dropped and never a crash.
     """
     rows = apply_rules(candidates, routing, today=today, max_deal_age_days=max_deal_age_days)
-    rows["skip_detail"] = None
-    rows["objective"] = None
     requests: dict[RowKey, CreateInterviewRequest] = {}
-    records = rows.to_dict("records")
-    for index, record in zip(rows.index, records, strict=True):
+    # Built as plain lists and assigned once: a DataFrame set per row costs more than the row.
+    skip_reason = rows["skip_reason"].tolist()
+    skip_detail: list[str | None] = [None] * len(rows)
+    objective: list[str | None] = [None] * len(rows)
+    sequence_id = rows["sequence_id"].tolist()
+    interview_type_id = rows["interview_type_id"].tolist()
+    for position, record in enumerate(rows.to_dict("records")):
         if record["skip_reason"] is not None:
             continue
         try:
             request = build_request(record, templates)
         except InvalidRequestError as error:
-            rows.at[index, "skip_reason"] = error.reason
-            rows.at[index, "skip_detail"] = f"{error.field}: {error.reason}"
+            skip_reason[position] = error.reason
+            skip_detail[position] = f"{error.field}: {error.reason}"
             continue
         requests[(record["opportunity_id"], record["contact_id"])] = request
-        rows.at[index, "objective"] = request.objective
-        rows.at[index, "sequence_id"] = request.sequence_id
-        rows.at[index, "interview_type_id"] = request.interview_type_id
+        objective[position] = request.objective
+        sequence_id[position] = request.sequence_id
+        interview_type_id[position] = request.interview_type_id
+    rows = rows.assign(
+        skip_reason=pd.Series(skip_reason, index=rows.index, dtype=object),
+        skip_detail=pd.Series(skip_detail, index=rows.index, dtype=object),
+        objective=pd.Series(objective, index=rows.index, dtype=object),
+        sequence_id=pd.Series(sequence_id, index=rows.index, dtype=object),
+        interview_type_id=pd.Series(interview_type_id, index=rows.index, dtype=object),
+    )
     eligible = rows[rows["skip_reason"].isna()]
     skipped = rows[rows["skip_reason"].notna()]
     return PreparedPartition(eligible=eligible, skipped=skipped, requests=requests)

@@ -154,7 +154,10 @@ def decide_acquire(state: KeyState, request: AcquireRequest, now: float) -> Acqu
     bisect.insort(state.grants, now)
     if state.server_left is not None:
         state.server_left -= 1
-    state.normal_waiters.pop(request.waiter_id, None)
+    if request.waiter_id in state.normal_waiters:
+        # A normal caller that had to wait keeps its lease (until the grace runs out) after
+        # its grant: its next request, a store round trip away, still goes before a low one.
+        state.normal_waiters[request.waiter_id] = now
     return AcquireDecision(True, 0.0, now, GRANTED)
 
 

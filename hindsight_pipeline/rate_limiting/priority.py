@@ -27,7 +27,8 @@ def parse_priority(priority: str | Priority) -> Priority:
 
 # A normal waiter leaves a lease in the store: "I retry at T". It counts as waiting until
 # T plus this grace (its process may be a little late, or busy), and no longer: a crashed
-# process blocks low-priority callers for at most this long.
+# process blocks low-priority callers for at most this long. A waiter granted its permit
+# keeps the lease for the grace too, so a normal sender that is busy keeps its precedence.
 NORMAL_LEASE_GRACE_SECONDS = 1.0
 # A low caller that yields retries this long after the normal waiter's announced retry, so
 # the normal waiter (a store round trip away) gets there first.

@@ -93,7 +93,7 @@ end
 local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
 redis.call('ZADD', KEYS[1], fmt(now), tostring(seq))
 if left ~= nil then redis.call('HSET', KEYS[2], 'left', left - 1) end
-redis.call('ZREM', KEYS[3], waiter)
+if redis.call('ZSCORE', KEYS[3], waiter) then redis.call('ZADD', KEYS[3], fmt(now), waiter) end
 touch(tonumber(ARGV[7]))
 return {1, '0', fmt(now), 'granted'}
 """

@@ -131,6 +131,10 @@ def test_a_low_caller_yields_while_a_normal_one_waits() -> None:
     assert yielded.wait_s == LOW_PRIORITY_YIELD_SECONDS
     assert refused.wait_s == 9.0
     assert decide_acquire(state, normal("daily", limit=1), T0 + 10.01).granted
+    # Granted, it keeps its lease for the grace: its next request still goes first.
+    assert state.normal_waiters == {"daily": T0 + 10.01}
+    assert not decide_acquire(state, low("backfill", limit=5), T0 + 10.5).granted
+    assert decide_acquire(state, low("backfill", limit=5), T0 + 10.01 + NORMAL_LEASE_GRACE_SECONDS).granted
     assert state.normal_waiters == {}
 
 

@@ -1,0 +1,123 @@
+"""What an operator does to the ledger by hand: resolve ``unconfirmed`` rows, requeue ``failed``
+ones. Each action is one transaction, acts only on rows in the status it names (so it can
+never cause a second send of a row already accepted), and is written to the attempts log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from hindsight_pipeline.interview_requests.schema import ATTEMPTS_TABLE, RESULTS_TABLE, Status
+from hindsight_pipeline.warehouse import Warehouse, WarehouseSession
+
+
+class OperationRefused(ValueError):
+    """The row is not in a state this action may change."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """What Hindsight says of an interview request (GET /interviews/{id}), when checked."""
+
+    status: str
+    hindsight_contact_id: str | None = None
+    hindsight_deal_id: str | None = None
+    survey_url: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _log(session: WarehouseSession, rows: list[tuple[str, str, str | None]], event: str, outcome: str, note: str, interview_id: int | None = None) -> None:
+    for deal_id, contact_id, email in rows:
+        session.execute(
+            f"insert into {ATTEMPTS_TABLE} (deal_id, contact_id, contact_email, event, attempted_at, "
+            "outcome, interview_request_id, note) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [deal_id, contact_id, email, event, _now(), outcome, interview_id, note],
+        )
+
+
+def mark_sent(
+    warehouse: Warehouse, deal_id: str, contact_id: str, interview_request_id: int, *, by: str, found: Found | None = None
+) -> None:
+    """An ``unconfirmed`` row that a person found in Hindsight: record it as accepted."""
+    status = (found.status if found else Status.SENT.value)
+    status = Status.CREATED.value if status == Status.CREATED.value else Status.SENT.value
+
+    def write(session: WarehouseSession) -> None:
+        row = _one(session, deal_id, contact_id, Status.UNCONFIRMED)
+        session.execute(
+            f"update {RESULTS_TABLE} set status = ?, interview_request_id = ?, "
+            "hindsight_contact_id = coalesce(?, hindsight_contact_id), "
+            "survey_url = coalesce(?, survey_url), error_code = null, error_message = null, "
+            "notes = ?, updated_at = ? where deal_id = ? and contact_id = ?",
+            [
+                status, interview_request_id,
+                found.hindsight_contact_id if found else None,
+                found.survey_url if found else None,
+                f"resolved by {by}: found in Hindsight as interview {interview_request_id}",
+                _now(), deal_id, contact_id,
+            ],
+        )  # fmt: skip
+        _log(session, [row], "resolved_sent", status, f"by {by}", interview_request_id)
+
+    warehouse.transaction(write)
+
+
+def requeue_unconfirmed(warehouse: Warehouse, deal_id: str, contact_id: str, *, by: str) -> None:
+    """An ``unconfirmed`` row a person checked was NOT created in Hindsight: send it again."""
+
+    def write(session: WarehouseSession) -> None:
+        row = _one(session, deal_id, contact_id, Status.UNCONFIRMED)
+        _requeue(session, [row], f"requeued by {by}: not found in Hindsight")
+
+    warehouse.transaction(write)
+
+
+def requeue_failed(
+    warehouse: Warehouse, *, by: str, day: date | None = None, error_code: str | None = None, deal_id: str | None = None
+) -> int:
+    """``failed`` rows (after a fix, e.g. a sequence created in Hindsight) go back to
+    ``pending_retry``; returns how many."""
+    where = ["status = ?"]
+    params: list[object] = [Status.FAILED.value]
+    for column, value in (("closed_lost_date", day), ("error_code", error_code), ("deal_id", deal_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+
+    def write(session: WarehouseSession) -> int:
+        rows = session.query_df(
+            f"select deal_id, contact_id, contact_email from {RESULTS_TABLE} where {' and '.join(where)}",
+            params,
+        )
+        keys = list(rows.itertuples(index=False, name=None))
+        _requeue(session, keys, f"requeued by {by} after a fix")
+        return len(keys)
+
+    return warehouse.transaction(write)
+
+
+def _requeue(session: WarehouseSession, rows: list[tuple[str, str, str | None]], note: str) -> None:
+    for deal_id, contact_id, _ in rows:
+        session.execute(
+            f"update {RESULTS_TABLE} set status = ?, notes = ?, updated_at = ? "
+            "where deal_id = ? and contact_id = ? and status in (?, ?)",
+            [Status.PENDING_RETRY.value, note, _now(), deal_id, contact_id, Status.FAILED.value, Status.UNCONFIRMED.value],
+        )
+    _log(session, rows, "requeued", Status.PENDING_RETRY.value, note)
+
+
+def _one(session: WarehouseSession, deal_id: str, contact_id: str, status: Status) -> tuple[str, str, str | None]:
+    found = session.query_df(
+        f"select deal_id, contact_id, contact_email, status from {RESULTS_TABLE} where deal_id = ? and contact_id = ?",
+        [deal_id, contact_id],
+    )
+    if found.empty:
+        raise OperationRefused(f"no row for deal {deal_id}, contact {contact_id}")
+    if found["status"].iloc[0] != status.value:
+        raise OperationRefused(
+            f"deal {deal_id}, contact {contact_id} is {found['status'].iloc[0]}, not {status.value}: left as it is"
+        )
+    return (deal_id, contact_id, found["contact_email"].iloc[0])
