@@ -1,5 +1,5 @@
-"""dbt models as Dagster assets: staging views and the interview candidates."""
-
+"""dbt models as Dagster assets: the models upstream of the send asset (staging views, the
+interview candidates), and the analysts' marts downstream of it (models/marts)."""
 
 import os
 import time
@@ -13,12 +13,16 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from hindsight_pipeline.dbt.project import dbt_project
 from hindsight_pipeline.dbt.translator import CRM_SOURCE, HindsightDbtTranslator
+from hindsight_pipeline.interview_requests.ledger import ensure_ledger_tables
 from hindsight_pipeline.warehouse import Warehouse
 
 # A dbt run that meets a DuckDB file held by a process outside our lock fails at connect,
 # before building anything: such a run is started again, a bounded number of times.
 LOCK_CONFLICT_RETRIES = 20
 LOCK_CONFLICT_MARKERS = ("Could not set lock on file", "Conflicting lock is held")
+# The marts: dbt_sql/models/marts, with the `hindsight` source they read and its tests (a dbt
+# selector: `dbt build --select marts` by hand).
+MARTS_SELECTOR = "marts"
 
 
 @contextmanager
@@ -36,15 +40,10 @@ def _environ(extra: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=HindsightDbtTranslator(),
-)
-def hindsight_dbt_models(
+def _dbt_build(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
 ) -> Iterator[Any]:
-    """Build (run + test) the selected dbt models against the configured warehouse."""
+    """``dbt build`` of the selected nodes, holding the warehouse; a lock conflict is retried."""
     with warehouse.exclusive_use(), _environ(warehouse.dbt_env()):
         for attempt in range(1, LOCK_CONFLICT_RETRIES + 1):
             invocation = dbt.cli(["build"], context=context, raise_on_error=False)
@@ -59,6 +58,38 @@ def hindsight_dbt_models(
             context.log.warning(f"DuckDB file held by another process (dbt attempt {attempt})")
             time.sleep(min(30.0, 2.0 * attempt))
         raise dg.Failure("dbt could not open the warehouse: the file stayed locked.")
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    exclude=MARTS_SELECTOR,
+    dagster_dbt_translator=HindsightDbtTranslator(),
+)
+def hindsight_dbt_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
+) -> Iterator[Any]:
+    """Build (run + test) the CRM staging views and the interview candidates."""
+    yield from _dbt_build(context, dbt, warehouse)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=MARTS_SELECTOR,
+    dagster_dbt_translator=HindsightDbtTranslator(),
+)
+def hindsight_dbt_marts(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
+) -> Iterator[Any]:
+    """Build (run + test) the analysts' marts over the results table.
+
+    They run after the send asset, which creates hindsight.interview_requests; the table is
+    also ensured here (the ledger's own idempotent DDL), so the marts build on a fresh
+    warehouse when materialized alone (every candidate then shows as not_yet_processed).
+    """
+    ensure_ledger_tables(warehouse)
+    yield from _dbt_build(context, dbt, warehouse)
 
 
 def _met_lock_conflict(invocation: DbtCliInvocation) -> bool:
