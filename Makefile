@@ -48,6 +48,7 @@ typecheck: setup
 bench: setup
 	$(BIN)/python bench/rate_limit_bench.py
 	$(BIN)/python bench/pipeline_overhead_bench.py
+	$(BIN)/python bench/demo_data_bench.py
 
 clean:
 	rm -rf $(VENV) dbt_sql/target data

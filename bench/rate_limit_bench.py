@@ -80,10 +80,14 @@ def _backlog(tag: str, stop_at: float) -> Any:
     for i in itertools.count():
         if time.time() >= stop_at:
             return
-        yield CreateInterviewRequest(contact_email=f"{tag}-{i}@example.com", sequence_id=SEQUENCE_ID)
+        yield CreateInterviewRequest(
+            contact_email=f"{tag}-{i}@example.com", sequence_id=SEQUENCE_ID
+        )
 
 
-async def _drain(client: AsyncHindsightClient, tag: str, stop_at: float, in_flight: int) -> dict[str, int]:
+async def _drain(
+    client: AsyncHindsightClient, tag: str, stop_at: float, in_flight: int
+) -> dict[str, int]:
     outcomes: dict[str, int] = {}
 
     async def send(request: CreateInterviewRequest) -> None:
@@ -99,7 +103,13 @@ async def _drain(client: AsyncHindsightClient, tag: str, stop_at: float, in_flig
 
 
 def send_with_our_limiter(
-    setup: Setup, store_url: str, key_id: str, tag: str, start_at: float, stop_at: float, in_flight: int
+    setup: Setup,
+    store_url: str,
+    key_id: str,
+    tag: str,
+    start_at: float,
+    stop_at: float,
+    in_flight: int,
 ) -> dict[str, int]:
     async def main() -> dict[str, int]:
         policy = resolve_policy(limit_per_window=setup.limit, window_seconds=setup.window)
@@ -177,7 +187,13 @@ class Figures:
 
 
 def measure(
-    admin_url: str, scenario: str, processes: int, in_flight: str, start_at: float, setup: Setup, windows: int
+    admin_url: str,
+    scenario: str,
+    processes: int,
+    in_flight: str,
+    start_at: float,
+    setup: Setup,
+    windows: int,
 ) -> Figures:
     records = httpx.get(f"{admin_url}/requests", timeout=30).json()
     posts = [r for r in records if r["method"] == "POST"]
@@ -247,16 +263,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=60, help="requests per window (default 60)")
     parser.add_argument("--window", type=float, default=3.0, help="window seconds (default 3)")
-    parser.add_argument("--latency-ms", type=float, default=300.0, help="server latency (default 300)")
-    parser.add_argument("--windows", type=int, default=4, help="whole windows measured (default 4, min 3)")
-    parser.add_argument("--processes", type=int, default=4, help="processes sharing the key (default 4)")
+    parser.add_argument(
+        "--latency-ms", type=float, default=300.0, help="server latency (default 300)"
+    )
+    parser.add_argument(
+        "--windows", type=int, default=4, help="whole windows measured (default 4, min 3)"
+    )
+    parser.add_argument(
+        "--processes", type=int, default=4, help="processes sharing the key (default 4)"
+    )
     parser.add_argument(
         "--stores", default="file", help="stores for the multi-process case: file,redis,postgres"
     )
-    parser.add_argument("--with-pyrate", action="store_true", help="add pyrate-limiter's SQLite bucket")
+    parser.add_argument(
+        "--with-pyrate", action="store_true", help="add pyrate-limiter's SQLite bucket"
+    )
     parser.add_argument("--skip-naive", action="store_true", help="leave out the naive loop")
     parser.add_argument(
-        "--in-flight", type=int, default=None, help="requests in flight per process (default: recommended)"
+        "--in-flight",
+        type=int,
+        default=None,
+        help="requests in flight per process (default: recommended)",
     )
     args = parser.parse_args(argv)
     if args.windows < 3:
@@ -268,10 +295,13 @@ def main(argv: list[str] | None = None) -> int:
 
     process, base_url = start_server_process(
         [
-            "--limit", str(args.limit),
-            "--window-seconds", str(args.window),
-            "--latency-ms", str(args.latency_ms),
-        ]  # fmt: skip
+            "--limit",
+            str(args.limit),
+            "--window-seconds",
+            str(args.window),
+            "--latency-ms",
+            str(args.latency_ms),
+        ]
     )
     admin_url = base_url.removesuffix("/api/v1") + "/_admin"
     setup = Setup(base_url, args.limit, args.window, args.latency_ms / 1000)
@@ -287,27 +317,59 @@ def main(argv: list[str] | None = None) -> int:
                 key_id = f"bench-{uuid.uuid4().hex[:12]}"
 
                 def call(n: int, start_at: float, stop_at: float) -> tuple[Any, ...]:
-                    return (send_with_our_limiter, setup, url, key_id, f"{scenario[:4]}{n}", start_at, stop_at, in_flight)
+                    return (
+                        send_with_our_limiter,
+                        setup,
+                        url,
+                        key_id,
+                        f"{scenario[:4]}{n}",
+                        start_at,
+                        stop_at,
+                        in_flight,
+                    )
 
-                row = run_scenario(pool, admin_url, setup, args.windows, scenario, processes, str(in_flight), call)
-                print(f"  {row.scenario}: {row.ratio:.3f} of the limit, {row.rate_limited} x 429", flush=True)
+                row = run_scenario(
+                    pool, admin_url, setup, args.windows, scenario, processes, str(in_flight), call
+                )
+                print(
+                    f"  {row.scenario}: {row.ratio:.3f} of the limit, {row.rate_limited} x 429",
+                    flush=True,
+                )
                 return row
 
             rows.append(ours("ours, 1 process, file store", 1, "file"))
             for store in stores:
-                rows.append(ours(f"ours, {args.processes} processes, {store} store", args.processes, store))
+                rows.append(
+                    ours(f"ours, {args.processes} processes, {store} store", args.processes, store)
+                )
             if args.with_pyrate:
                 db_path = os.path.join(scratch.name, "pyrate.sqlite")
 
                 def pyrate_call(n: int, start_at: float, stop_at: float) -> tuple[Any, ...]:
-                    return (send_with_pyrate, setup, db_path, f"pyr{n}", start_at, stop_at, in_flight)
+                    return (
+                        send_with_pyrate,
+                        setup,
+                        db_path,
+                        f"pyr{n}",
+                        start_at,
+                        stop_at,
+                        in_flight,
+                    )
 
                 row = run_scenario(
-                    pool, admin_url, setup, args.windows,
-                    f"pyrate-limiter SQLite, {args.processes} procs", args.processes,
-                    str(in_flight), pyrate_call,
-                )  # fmt: skip
-                print(f"  {row.scenario}: {row.ratio:.3f} of the limit, {row.rate_limited} x 429", flush=True)
+                    pool,
+                    admin_url,
+                    setup,
+                    args.windows,
+                    f"pyrate-limiter SQLite, {args.processes} procs",
+                    args.processes,
+                    str(in_flight),
+                    pyrate_call,
+                )
+                print(
+                    f"  {row.scenario}: {row.ratio:.3f} of the limit, {row.rate_limited} x 429",
+                    flush=True,
+                )
                 rows.append(row)
             if not args.skip_naive:
 
@@ -315,11 +377,19 @@ def main(argv: list[str] | None = None) -> int:
                     return (send_naively, setup, f"naive{n}", start_at, stop_at)
 
                 row = run_scenario(
-                    pool, admin_url, setup, args.windows,
-                    f"naive: sequential, sleep {args.window / args.limit * 1000:.0f} ms", 1, "1",
+                    pool,
+                    admin_url,
+                    setup,
+                    args.windows,
+                    f"naive: sequential, sleep {args.window / args.limit * 1000:.0f} ms",
+                    1,
+                    "1",
                     naive_call,
-                )  # fmt: skip
-                print(f"  {row.scenario}: {row.ratio:.3f} of the limit, {row.rate_limited} x 429", flush=True)
+                )
+                print(
+                    f"  {row.scenario}: {row.ratio:.3f} of the limit, {row.rate_limited} x 429",
+                    flush=True,
+                )
                 rows.append(row)
     finally:
         process.terminate()

@@ -9,6 +9,7 @@ import os
 import sys
 from datetime import date
 
+from hindsight_pipeline.hindsight_api import DEFAULT_BASE_URL, HindsightClient, HindsightError
 from hindsight_pipeline.interview_requests.controls import set_paused
 from hindsight_pipeline.interview_requests.metadata import markdown_table
 from hindsight_pipeline.interview_requests.operations import (
@@ -26,9 +27,9 @@ def _lookup(interview_request_id: int) -> Found | None:
     """What Hindsight holds for the id, if a key is configured (so a typo is caught)."""
     if not os.environ.get("HINDSIGHT_API_KEY"):
         return None
-    from hindsight_pipeline.hindsight_api import DEFAULT_BASE_URL, HindsightClient
-
-    with HindsightClient(os.environ.get("HINDSIGHT_API_URL") or DEFAULT_BASE_URL, os.environ["HINDSIGHT_API_KEY"]) as client:
+    with HindsightClient(
+        os.environ.get("HINDSIGHT_API_URL") or DEFAULT_BASE_URL, os.environ["HINDSIGHT_API_KEY"]
+    ) as client:
         interview = client.get_interview(interview_request_id)
     status = "created" if interview.status == "created" else "sent"
     return Found(status, interview.contact_id, interview.deal_id, interview.survey_url)
@@ -67,17 +68,33 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(markdown_table(rows))
         elif args.command == "resolve" and args.sent is not None:
-            mark_sent(warehouse, args.deal_id, args.contact_id, args.sent, by=args.by, found=_lookup(args.sent))
+            mark_sent(
+                warehouse,
+                args.deal_id,
+                args.contact_id,
+                args.sent,
+                by=args.by,
+                found=_lookup(args.sent),
+            )
             print(f"{args.deal_id}/{args.contact_id}: marked sent as interview {args.sent}")
         elif args.command == "resolve":
             requeue_unconfirmed(warehouse, args.deal_id, args.contact_id, by=args.by)
             print(f"{args.deal_id}/{args.contact_id}: requeued (pending_retry)")
         else:
-            count = requeue_failed(warehouse, by=args.by, day=args.day, error_code=args.error_code, deal_id=args.deal_id)
+            count = requeue_failed(
+                warehouse,
+                by=args.by,
+                day=args.day,
+                error_code=args.error_code,
+                deal_id=args.deal_id,
+            )
             print(f"{count} failed rows requeued (pending_retry)")
     except OperationRefused as refused:
         print(f"refused: {refused}", file=sys.stderr)
         return 2
+    except HindsightError as error:  # the id could not be checked: nothing was changed
+        print(f"Hindsight: {error} (nothing changed)", file=sys.stderr)
+        return 3
     return 0
 
 

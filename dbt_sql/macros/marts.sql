@@ -8,8 +8,22 @@
     {{ return([
         'opted_out', 'internal_domain', 'below_minimum_amount', 'missing_email',
         'invalid_email', 'duplicate_contact', 'contact_cooldown', 'no_routing', 'deal_too_old',
-        'invalid_payload',
+        'invalid_payload', 'no_longer_a_candidate',
     ]) }}
+{%- endmacro %}
+
+{#- The groups of results-table statuses the marts count. They mirror the send asset's
+    (hindsight_pipeline/interview_requests/schema.py: Status, ACCEPTED_STATUSES); a test
+    (hindsight_pipeline_tests/marts/test_status_groups.py) ties the two together.
+    eligible: passed every rule and claimed for sending (every status but skipped);
+    attempted: eligible and the request went out or was settled (all but sending);
+    accepted: Hindsight accepted it. -#}
+{% macro interview_status_groups() -%}
+    {{ return({
+        'eligible': ['sending', 'sent', 'created', 'failed', 'pending_retry', 'unconfirmed'],
+        'attempted': ['sent', 'created', 'failed', 'pending_retry', 'unconfirmed'],
+        'accepted': ['sent', 'created'],
+    }) }}
 {%- endmacro %}
 
 {#- How many rows of the group meet a condition, as a bigint. -#}

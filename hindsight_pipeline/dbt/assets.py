@@ -9,17 +9,14 @@ from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
-from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from hindsight_pipeline.dbt.project import dbt_project
 from hindsight_pipeline.dbt.translator import CRM_SOURCE, HindsightDbtTranslator
 from hindsight_pipeline.interview_requests.ledger import ensure_ledger_tables
 from hindsight_pipeline.warehouse import Warehouse
+from hindsight_pipeline.warehouse.base import BUSY_TIMEOUT_S
 
-# A dbt run that meets a DuckDB file held by a process outside our lock fails at connect,
-# before building anything: such a run is started again, a bounded number of times.
-LOCK_CONFLICT_RETRIES = 20
-LOCK_CONFLICT_MARKERS = ("Could not set lock on file", "Conflicting lock is held")
 # The marts: dbt_sql/models/marts, with the `hindsight` source they read and its tests (a dbt
 # selector: `dbt build --select marts` by hand).
 MARTS_SELECTOR = "marts"
@@ -43,9 +40,17 @@ def _environ(extra: dict[str, str]) -> Iterator[None]:
 def _dbt_build(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse
 ) -> Iterator[Any]:
-    """``dbt build`` of the selected nodes, holding the warehouse; a lock conflict is retried."""
+    """``dbt build`` of the selected nodes, holding the warehouse.
+
+    A dbt run that meets the warehouse held by a process outside our lock (a DuckDB shell, a
+    dbt run started by hand) fails at connect, before building anything: it is started
+    again, with the same deadline as every other warehouse access.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
     with warehouse.exclusive_use(), _environ(warehouse.dbt_env()):
-        for attempt in range(1, LOCK_CONFLICT_RETRIES + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             invocation = dbt.cli(["build"], context=context, raise_on_error=False)
             yielded = 0
             for event in invocation.stream():
@@ -53,11 +58,12 @@ def _dbt_build(
                 yield event
             if invocation.is_successful():
                 return
-            if yielded or not _met_lock_conflict(invocation):
-                raise invocation.get_error() or dg.Failure("dbt build failed")
-            context.log.warning(f"DuckDB file held by another process (dbt attempt {attempt})")
-            time.sleep(min(30.0, 2.0 * attempt))
-        raise dg.Failure("dbt could not open the warehouse: the file stayed locked.")
+            error = invocation.get_error()
+            busy = error is not None and warehouse.is_busy_error(str(error))
+            if yielded or not busy or time.monotonic() > deadline:
+                raise error or dg.Failure("dbt build failed")
+            context.log.warning(f"Warehouse held by another process (dbt attempt {attempt})")
+            time.sleep(max(2.0, warehouse.busy_retry_delay(attempt)))
 
 
 @dbt_assets(
@@ -90,11 +96,6 @@ def hindsight_dbt_marts(
     """
     ensure_ledger_tables(warehouse)
     yield from _dbt_build(context, dbt, warehouse)
-
-
-def _met_lock_conflict(invocation: DbtCliInvocation) -> bool:
-    error = invocation.get_error()
-    return error is not None and any(marker in str(error) for marker in LOCK_CONFLICT_MARKERS)
 
 
 crm_source_specs = [

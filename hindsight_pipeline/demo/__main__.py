@@ -20,6 +20,7 @@ import httpx
 
 from hindsight_pipeline.demo.env_file import LOCAL_PORT, ensure_env_file, points_at_local_server
 from hindsight_pipeline.demo_data.cli import default_deals_file
+from hindsight_pipeline.interview_requests.schema import warehouse_now
 from hindsight_pipeline.paths import PROJECT_ROOT
 
 DAGSTER_HOME = PROJECT_ROOT / "dagster_home"
@@ -53,32 +54,38 @@ def run_job(day: date, env: dict[str, str]) -> int:
     return subprocess.run(command, env=env, cwd=PROJECT_ROOT).returncode
 
 
-def summary(day: date, posts: list[dict]) -> str:
+def summary(day: date, posts: list[dict], since: datetime) -> tuple[str, bool]:
+    """The results table's counts for ``day`` beside what the server received; and whether
+    the two agree: every interview the server accepted in this run is in the table as
+    sent/created with its id, and no other row was accepted in this run."""
     from hindsight_pipeline.interview_requests.metadata import markdown_table
+    from hindsight_pipeline.interview_requests.schema import ACCEPTED_STATUSES, RESULTS_TABLE
     from hindsight_pipeline.warehouse import warehouse_from_env
 
     warehouse = warehouse_from_env()
     counts = warehouse.query_df(
         "select status, coalesce(error_code, '') as reason, count(*) as rows "
-        "from hindsight.interview_requests where closed_lost_date = ? group by 1, 2 order by 1, 2",
+        f"from {RESULTS_TABLE} where closed_lost_date = ? group by 1, 2 order by 1, 2",
         [day],
     )
-    recorded = warehouse.query_df(
-        "select count(*) as n from hindsight.interview_requests "
-        "where closed_lost_date = ? and status in ('sent', 'created')",
-        [day],
-    )["n"].iloc[0]
-    accepted = sum(1 for post in posts if post.get("status") == 201)
-    return "\n".join(
-        [
-            f"\nResults for closed-lost date {day} (hindsight.interview_requests):",
-            markdown_table(counts),
-            "",
-            f"Local Hindsight server: {len(posts)} POST /interviews received this run, "
-            f"{accepted} accepted (201).",
-            f"Results table: {recorded} rows sent/created for {day} in all.",
-        ]
+    accepted_here = warehouse.query_df(
+        f"select interview_request_id from {RESULTS_TABLE} "
+        "where status in (?, ?) and last_attempted_at >= ?",
+        [*(status.value for status in ACCEPTED_STATUSES), since],
     )
+    table_ids = sorted(int(i) for i in accepted_here["interview_request_id"])
+    server_ids = sorted(int(p["interview_request_id"]) for p in posts if p.get("status") == 201)
+    agree = table_ids == server_ids
+    lines = [
+        f"\nResults for closed-lost date {day} ({RESULTS_TABLE}):",
+        markdown_table(counts),
+        "",
+        f"Local Hindsight server: {len(posts)} POST /interviews received in this run, "
+        f"{len(server_ids)} accepted (201).",
+        f"Results table: {len(table_ids)} rows recorded sent/created in this run "
+        f"({'the same interview ids: they agree' if agree else 'MISMATCH with the server log'}).",
+    ]
+    return "\n".join(lines), agree
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,10 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     server = start_local_server(env.get("HINDSIGHT_PLAN", "enterprise"))
     admin = f"http://127.0.0.1:{LOCAL_PORT}/_admin"
     try:
-        started = time.monotonic()
+        started, since = time.monotonic(), warehouse_now()
         code = run_job(day, env)
         posts = [r for r in server_log(admin) if r["method"] == "POST"]
-        print(summary(day, posts))
+        text, agree = summary(day, posts, since)
+        print(text)
+        code = code or (0 if agree else 1)
         print(f"\nJob {JOB} for {day}: {'succeeded' if code == 0 else 'FAILED'} "
               f"in {time.monotonic() - started:.0f}s. Browse it: make dev")  # fmt: skip
         return code

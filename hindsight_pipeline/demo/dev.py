@@ -15,7 +15,11 @@ from hindsight_pipeline.paths import PROJECT_ROOT
 def main() -> int:
     env = {**ensure_env_file(), **os.environ}
     env.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
-    server = start_local_server(env.get("HINDSIGHT_PLAN", "enterprise")) if points_at_local_server(env) else None
+    server = (
+        start_local_server(env.get("HINDSIGHT_PLAN", "enterprise"))
+        if points_at_local_server(env)
+        else None
+    )
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     try:
         return subprocess.call([dagster, "dev"], env=env, cwd=PROJECT_ROOT)

@@ -45,6 +45,26 @@ UNICODE_NOTE = (
 _COMPETITOR_VARIANTS = [vocab_array(variants)[:-1] for variants in v.COMPETITOR_DIRTY_VARIANTS]
 
 
+# What makes a contact the person it is: a second record of one person (duplicate_email)
+# has all of these from the first, helper codes included.
+PERSON_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "_local",
+    "_first",
+    "_last",
+    "_title",
+)
+
+
+def copy_person(contacts: Table, targets: Ints | int, sources: Ints | int) -> None:
+    """Make the contacts at `targets` second records of the people at `sources`."""
+    for column in PERSON_COLUMNS:
+        contacts[column][targets] = contacts[column][sources]
+
+
 def long_note(min_chars: int, *, unicode: bool = False) -> str:
     """A rep pasting a whole email thread into the loss detail field."""
     parts = ["Pasting the whole thread from the buyer for context:\n"]
@@ -169,17 +189,7 @@ def dirty_contacts(
     copy &= account[source] == account[regular]
     copy &= clean_email[source] & clean_email[regular] & ~np.concatenate([[False], copy[:-1]])
     targets, sources = regular[copy], source[copy]
-    for column in (
-        "email",
-        "first_name",
-        "last_name",
-        "title",
-        "_local",
-        "_first",
-        "_last",
-        "_title",
-    ):
-        contacts[column][targets] = contacts[column][sources]
+    copy_person(contacts, targets, sources)
     dirt.add("duplicate_email", contacts=np.concatenate([sources, targets]))
 
     opted_out = regular[rng.random(n) < rates.email_opt_out]

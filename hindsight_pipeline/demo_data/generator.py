@@ -4,7 +4,7 @@ Steps, each over whole numpy arrays (no Python loop over rows):
 1. accounts, 2. contacts per account, 3. opportunities on accounts, 4. contact roles —
 all clean; then 5. the hand-built scenario rows (scenarios.py) are made dirty one kind
 each, 6. bulk dirt at the configured rates (dirt.py), 7. sync duplicates are appended and
-the frames get their final dtypes (frames.py).
+the frames get their final dtypes (frames.py), then the scenarios' disagreeing copies.
 
 Row order is fixed: scenario contacts and scenario opportunities come first (index 0..),
 then the bulk; ids are the index in base 36, so id order is generation order. Every random
@@ -56,7 +56,12 @@ from hindsight_pipeline.demo_data.ids import (
     OPPORTUNITY_PREFIX,
     salesforce_ids,
 )
-from hindsight_pipeline.demo_data.scenarios import ScenarioPlan, apply_scenarios, plan_scenarios
+from hindsight_pipeline.demo_data.scenarios import (
+    ScenarioPlan,
+    append_conflicting_copies,
+    apply_scenarios,
+    plan_scenarios,
+)
 
 LOST, WON, OPEN = 0, 1, 2
 STAGES = (v.CLOSED_LOST, v.CLOSED_WON, *v.OPEN_STAGES)
@@ -156,6 +161,9 @@ def generate_crm(config: DemoDataConfig) -> CrmFrames:
         forced_opportunities=plan.deals_of("opportunity_duplicate_row"),
         rng=rng["duplicates"],
         dirt=dirt,
+    )
+    frames["contacts"], frames["opportunities"] = append_conflicting_copies(
+        plan, frames["contacts"], frames["opportunities"]
     )
     return CrmFrames(
         accounts=frames["accounts"],
@@ -415,6 +423,7 @@ def _opportunities(
         "close_date": close,
         "stage_changed_at": stage_changed_at,
         "_stage_changed_at_null": np.zeros(n, dtype=bool),
+        "_close_date_null": np.zeros(n, dtype=bool),
         "amount": amount,
         "currency_code": np.asarray(currency, dtype=object),
         "opportunity_type": TYPE_NAMES[opportunity_type],
@@ -540,11 +549,13 @@ def _column(table: Table, name: str, sql_type: str) -> object:
         return pd.arrays.ArrowStringArray(values)
     if sql_type == "VARCHAR":
         return _strings(values)
+    nulls = table.get(f"_{name}_null")  # a null mask, where a column has one
     if sql_type == "DATE":
-        return pd.array(pa.array(values.astype("datetime64[D]")), dtype=DATE_DTYPE)
+        return pd.array(pa.array(values.astype("datetime64[D]"), mask=nulls), dtype=DATE_DTYPE)
     if sql_type == "TIMESTAMP":
         stamps = values.astype("datetime64[us]")
-        stamps[table[f"_{name}_null"]] = np.datetime64("NaT")
+        if nulls is not None:
+            stamps[nulls] = np.datetime64("NaT")
         return stamps
     if sql_type == "BOOLEAN":
         return values.astype(bool)

@@ -10,6 +10,11 @@ never use their contacts, so what the pipeline must do with each is unambiguous.
 
 Each scenario deal is logged in `CrmFrames.dirt` (scenario=True) with its kind, its
 opportunity_id and the contact_id the default rules should pick (null when none).
+
+Two kinds change more than a scenario row's values: closed_lost_date_null has neither
+stage_changed_at nor close_date (it belongs to no partition), and the
+conflicting_duplicate_row scenarios get a second, disagreeing copy of a row appended after
+the frames are built (`append_conflicting_copies`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
+import pandas as pd
 
 from hindsight_pipeline.demo_data import vocab as v
 from hindsight_pipeline.demo_data.columns import (
@@ -32,6 +38,7 @@ from hindsight_pipeline.demo_data.dirt import (
     CONTROL_CHAR_NOTE,
     UNICODE_NOTE,
     DirtLog,
+    copy_person,
     long_note,
     shift_stage_day,
 )
@@ -103,6 +110,13 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("competitor_dirty", "CLARI"),
     Scenario("hindsight_deal_id"),  # one the Hindsight server knows
     Scenario("hindsight_deal_id_stale"),  # one it rejects
+    # neither stage_changed_at nor close_date: no closed-lost date, no partition
+    Scenario("closed_lost_date_null"),
+    # the sync delivers a second copy of a row that disagrees with the first on a flag
+    # (appended after the exact sync copies, see append_conflicting_copies)
+    Scenario("conflicting_duplicate_row", "contact_opted_out"),  # the copy is opted out
+    Scenario("conflicting_duplicate_row", "contact_deleted"),  # the copy is deleted
+    Scenario("conflicting_duplicate_row", "opportunity_deleted"),  # the deal's copy is deleted
 )
 
 
@@ -129,17 +143,17 @@ class ScenarioPlan:
     def contact_count(self) -> int:
         return int(self.contact_account.size)
 
-    def deals_of(self, kind: str) -> Ints:
-        return self._rows(kind, self.first_deal, "deals")
+    def deals_of(self, kind: str, variant: str | None = None) -> Ints:
+        return self._rows(kind, variant, self.first_deal, "deals")
 
-    def contacts_of(self, kind: str) -> Ints:
-        return self._rows(kind, self.first_contact, "contacts")
+    def contacts_of(self, kind: str, variant: str | None = None) -> Ints:
+        return self._rows(kind, variant, self.first_contact, "contacts")
 
-    def _rows(self, kind: str, firsts: Ints, size: str) -> Ints:
+    def _rows(self, kind: str, variant: str | None, firsts: Ints, size: str) -> Ints:
         rows = [
             np.arange(first, first + getattr(scenario, size))
             for scenario, first in zip(self.scenarios, firsts, strict=True)
-            if scenario.kind == kind
+            if scenario.kind == kind and variant in (None, scenario.variant)
         ]
         return np.concatenate([np.empty(0, dtype=np.int64), *rows]).astype(np.int64)
 
@@ -267,16 +281,7 @@ def apply_scenarios(
             contacts["first_name"][contact] = f"{first_name[:2]}\x00{first_name[2:]}"
             contacts["last_name"][contact] = f"{last_name}\x07\x1b[0m"
         elif kind == "duplicate_email":
-            for column in (
-                "email",
-                "first_name",
-                "last_name",
-                "title",
-                "_local",
-                "_first",
-                "_last",
-            ):
-                contacts[column][contact + 1] = contacts[column][contact]
+            copy_person(contacts, contact + 1, contact)
         elif kind == "opportunity_deleted":
             opportunities["is_deleted"][deal] = True
         elif kind == "amount_null":
@@ -291,6 +296,9 @@ def apply_scenarios(
             opportunities["loss_reason_detail"][deal] = None
         elif kind == "stage_changed_at_null":
             opportunities["_stage_changed_at_null"][deal] = True
+        elif kind == "closed_lost_date_null":
+            opportunities["_stage_changed_at_null"][deal] = True
+            opportunities["_close_date_null"][deal] = True
         elif kind == "stage_changed_other_day":
             shift = np.array([1 if variant == "next_day" else -1])
             shift_stage_day(config, opportunities, np.array([deal]), shift)
@@ -358,3 +366,28 @@ def apply_scenarios(
     for name, values in bulk_roles.items():
         roles.setdefault(name, values)
     return roles, dirt
+
+
+def append_conflicting_copies(
+    plan: ScenarioPlan, contacts: pd.DataFrame, opportunities: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Second copies of the conflicting_duplicate_row scenarios' rows, appended at the end,
+    that disagree with the first copy (which stays clean) on one flag: a sync delivering a
+    stale and a fresh version of the same record. The pipeline must be conservative: any
+    deleted copy means deleted, any opted-out copy means opted out.
+
+    The opted-out copy's email also has a trailing space, so it sorts after the clean copy:
+    keeping "the first copy by email" would pick the clean one and email the buyer.
+    """
+    kind = "conflicting_duplicate_row"
+    opted_out = contacts.iloc[plan.contacts_of(kind, "contact_opted_out")].copy()
+    opted_out["email_opt_out"] = True
+    opted_out["email"] = opted_out["email"] + " "
+    deleted = contacts.iloc[plan.contacts_of(kind, "contact_deleted")].copy()
+    deleted["is_deleted"] = True
+    deleted_deal = opportunities.iloc[plan.deals_of(kind, "opportunity_deleted")].copy()
+    deleted_deal["is_deleted"] = True
+    return (
+        pd.concat([contacts, opted_out, deleted], ignore_index=True),
+        pd.concat([opportunities, deleted_deal], ignore_index=True),
+    )

@@ -23,6 +23,7 @@ from hindsight_pipeline.hindsight_api.errors import (
     NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
+    RateLimiterUnavailableError,
     ServiceUnavailableError,
     UnauthorizedError,
     error_kind,
@@ -40,6 +41,7 @@ from hindsight_pipeline.hindsight_api.models import (
     Interview,
     Transcript,
 )
+from hindsight_pipeline.hindsight_api.plans import PLAN_LIMITS_PER_MINUTE, Plan
 from hindsight_pipeline.hindsight_api.retry import AttemptRecord, RetryPolicy
 from hindsight_pipeline.hindsight_api.secret import Secret
 from hindsight_pipeline.hindsight_api.validation import normalize_email
@@ -48,6 +50,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "KEEPALIVE_EXPIRY",
+    "PLAN_LIMITS_PER_MINUTE",
     "AsyncHindsightClient",
     "AttemptRecord",
     "BadRequestError",
@@ -63,9 +66,11 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "OutcomeUnknownError",
+    "Plan",
     "RateLimitHeaders",
     "RateLimitedError",
     "RateLimiter",
+    "RateLimiterUnavailableError",
     "RetryPolicy",
     "Secret",
     "ServiceUnavailableError",

@@ -15,9 +15,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,6 +29,7 @@ from hindsight_pipeline.hindsight_api.errors import (
     InvalidRequestError,
     OutcomeUnknownError,
     RateLimitedError,
+    RateLimiterUnavailableError,
     error_class_for,
 )
 from hindsight_pipeline.hindsight_api.headers import parse_rate_limit_headers, parse_retry_after
@@ -62,6 +63,7 @@ from hindsight_pipeline.hindsight_api.validation import (
 logger = logging.getLogger("hindsight_pipeline.hindsight_api")
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 DEFAULT_BASE_URL = "https://app.usehindsight.com/api/v1"
 # read: how long Hindsight may take to answer; pool: how long a request may wait for a free
@@ -77,6 +79,18 @@ _MAX_MESSAGE_CHARS = 500
 _USER_AGENT = f"hindsight-pipeline/0.1 httpx/{httpx.__version__}"
 
 OnAttempt = Callable[[AttemptRecord], None]
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`AsyncHindsightClient` after ``base_url`` and
+    ``api_key``, which :class:`HindsightClient` passes on unchanged (defaults: the async
+    client's)."""
+
+    limiter: RateLimiter | None
+    timeout: httpx.Timeout | float
+    retry: RetryPolicy | None
+    on_attempt: OnAttempt | None
+    max_connections: int
 
 
 class _BearerAuth(httpx.Auth):
@@ -350,15 +364,32 @@ class AsyncHindsightClient:
         # unknown outcome may be retried. POST creates: never.
         idempotent = method in ("GET", "PATCH")
         budget = RetryBudget(self._retry, self._rng)
-        attempt = 0
+        attempt = 0  # HTTP attempts made
         while True:
+            unavailable = await self._acquire_permit()
+            if unavailable is not None:
+                # Nothing was sent: retried like a connection that failed before sending,
+                # within the same budget; not an HTTP attempt, so not reported as one.
+                unavailable.attempts = attempt
+                backoff = budget.delay_after_failure(True)
+                if backoff is None:
+                    logger.warning("%s %s not sent: %s", method, path, unavailable.message)
+                    raise unavailable
+                logger.warning(
+                    "%s %s not sent yet: %s; retrying in %.2f s",
+                    method,
+                    path,
+                    unavailable.message,
+                    backoff,
+                )
+                await asyncio.sleep(backoff)
+                continue
             attempt += 1
-            await self._limiter.acquire()
             t0 = time.monotonic()
             reply = await self._send_once(method, path, parse, attempt, body=body, params=params)
             elapsed = time.monotonic() - t0
             if reply.rate is not None:
-                await self._limiter.observe(reply.rate)
+                await self._limiter_feedback("observe", self._limiter.observe, reply.rate, path)
             error = reply.error
             if error is None:
                 self._report(
@@ -385,7 +416,9 @@ class AsyncHindsightClient:
                     resume_at = now + error.retry_after
                 if resume_at is not None:
                     # Every sender on the key must pause, not only this request.
-                    await self._limiter.pause_until(resume_at)
+                    await self._limiter_feedback(
+                        "pause_until", self._limiter.pause_until, resume_at, path
+                    )
                 delay = budget.delay_after_rate_limit(resume_at, now)
             else:
                 outcome = error.kind.value  # type: ignore[assignment]
@@ -426,6 +459,44 @@ class AsyncHindsightClient:
                 delay,
             )
             await asyncio.sleep(delay)
+
+    def _safe_detail(self, exc: BaseException) -> str:
+        return redact(f"{type(exc).__name__}: {exc}", self._api_key)[:_MAX_MESSAGE_CHARS]
+
+    async def _acquire_permit(self) -> RateLimiterUnavailableError | None:
+        """Wait for the limiter's permit; the error to raise if the limiter itself failed.
+
+        Returned, not raised here, so the error has no ``__context__`` (the limiter's
+        exception may carry a store's connection details).
+        """
+        try:
+            await self._limiter.acquire()
+        except Exception as exc:
+            return RateLimiterUnavailableError(
+                f"the rate limiter could not grant a permit, so nothing was sent "
+                f"({self._safe_detail(exc)}). Check the limiter's shared store "
+                f"(HINDSIGHT_RATE_LIMIT_STORE): the directory writable and its lock not held "
+                f"by a stuck process, or Redis / Postgres reachable; the request can be sent "
+                f"again once it works"
+            )
+        return None
+
+    async def _limiter_feedback(
+        self, step: str, call: Callable[[A], Awaitable[None]], argument: A, path: str
+    ) -> None:
+        """Tell the limiter what the server said. If the limiter fails here, the answer
+        already received (a 201's new interview id) must still reach the caller: the
+        failure is logged and the call carries on."""
+        try:
+            await call(argument)
+        except Exception as exc:
+            logger.warning(
+                "the rate limiter's %s failed after a response to %s (%s); the response is "
+                "kept, the limiter's shared view may lag until its store works again",
+                step,
+                path,
+                self._safe_detail(exc),
+            )
 
     async def _send_once(
         self,
@@ -492,7 +563,7 @@ class AsyncHindsightClient:
         return _Reply(None, error, status, rate)
 
     def _transport_failure(self, exc: httpx.HTTPError) -> HindsightError:
-        detail = redact(f"{type(exc).__name__}: {exc}", self._api_key)[:_MAX_MESSAGE_CHARS]
+        detail = self._safe_detail(exc)
         # Connect-phase failures happen before a byte of the request is written.
         if isinstance(exc, httpx.ConnectTimeout):
             return ConnectionFailedError(detail, code="connect_timeout")
@@ -532,17 +603,12 @@ class HindsightClient:
     """
 
     def __init__(
-        self,
-        base_url: str,
-        api_key: str | Secret,
-        *,
-        limiter: RateLimiter | None = None,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        on_attempt: OnAttempt | None = None,
-        max_connections: int = 64,
+        self, base_url: str, api_key: str | Secret, **options: Unpack[ClientOptions]
     ) -> None:
         # Validate in the caller's thread first, so a bad argument starts no thread.
+        unknown = sorted(set(options) - ClientOptions.__optional_keys__)
+        if unknown:
+            raise TypeError(f"HindsightClient() got unexpected keyword arguments: {unknown}")
         validate_base_url(base_url)
         secret = api_key if isinstance(api_key, Secret) else Secret(api_key)
         self._closed = False
@@ -555,15 +621,7 @@ class HindsightClient:
 
         async def build() -> AsyncHindsightClient:
             # Built on the loop that will use it.
-            return AsyncHindsightClient(
-                base_url,
-                secret,
-                limiter=limiter,
-                timeout=timeout,
-                retry=retry,
-                on_attempt=on_attempt,
-                max_connections=max_connections,
-            )
+            return AsyncHindsightClient(base_url, secret, **options)
 
         try:
             self._client = self._run(build())

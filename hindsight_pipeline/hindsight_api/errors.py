@@ -8,7 +8,7 @@ kind                meaning
 ==================  ======================================================================
 RETRYABLE           nothing was created; the same request may be sent again later
                     (RateLimitedError, InternalServerError, ServiceUnavailableError,
-                    ConnectionFailedError)
+                    ConnectionFailedError, RateLimiterUnavailableError)
 PERMANENT           refused for good; fix the input first (BadRequestError and its
                     NotFoundError, InvalidRequestError)
 OUTCOME_UNKNOWN     the request may have been processed; sending it again may email the
@@ -188,6 +188,18 @@ class ConnectionFailedError(HindsightError):
     default_code = "connect_failed"
 
 
+class RateLimiterUnavailableError(HindsightError):
+    """The rate limiter could not grant a permit (its shared store is down or unusable), so
+    the request was never sent: nothing reached Hindsight and it may be sent again later.
+
+    Sending without the limiter would spend other runs' share of the key's budget, so the
+    client refuses instead. The message names the limiter's own error (passwords hidden).
+    """
+
+    kind = ErrorKind.RETRYABLE
+    default_code = "rate_limiter_unavailable"
+
+
 class OutcomeUnknownError(HindsightError):
     """The request may have been processed: a 502, 504 or other 5xx without a recognized
     code, a read timeout, a connection dropped after the request was sent, or an
@@ -216,6 +228,8 @@ _CODE_TO_CLASS: dict[str, type[HindsightError]] = {
     "internal_error": InternalServerError,
     "service_unavailable": ServiceUnavailableError,
 }
+# Not in _CODE_TO_CLASS: "rate_limiter_unavailable" is the client's own code, never a
+# server's, so a response body cannot claim it.
 
 
 def error_class_for(http_status: int, code: str | None) -> type[HindsightError]:

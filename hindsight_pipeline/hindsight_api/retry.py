@@ -42,6 +42,9 @@ class RetryPolicy:
       ``rate_limit_margin``, at most ``max_rate_limit_retries`` times and
       ``max_rate_limit_wait`` seconds in total per call; beyond that RateLimitedError.
     - bad_request, unauthorized and "outcome unknown" on POST are never retried.
+    - A rate limiter that fails to grant a permit (its store is down: nothing was sent) is
+      retried like a connection failure, in the same count and time budget, then raised
+      as RateLimiterUnavailableError (retryable: a later run sends the request).
     """
 
     max_attempts: int = 5

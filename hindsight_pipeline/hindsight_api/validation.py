@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from typing import Any
 
 from hindsight_pipeline.hindsight_api.errors import InvalidRequestError

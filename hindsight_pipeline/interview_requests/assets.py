@@ -10,10 +10,15 @@ from hindsight_pipeline.interview_requests.controls import ensure_controls_table
 from hindsight_pipeline.interview_requests.dry_run import write_preview
 from hindsight_pipeline.interview_requests.ledger import Ledger, ensure_ledger_tables
 from hindsight_pipeline.interview_requests.metadata import report_metadata
-from hindsight_pipeline.interview_requests.partition_run import CANDIDATES_TABLE, prepare, send_prepared
+from hindsight_pipeline.interview_requests.partition_run import (
+    CANDIDATES_TABLE,
+    prepare,
+    send_prepared,
+)
 from hindsight_pipeline.interview_requests.partitions import closed_lost_daily_partitions
 from hindsight_pipeline.interview_requests.payloads import load_templates
 from hindsight_pipeline.interview_requests.resources import HindsightApi, SendPolicy
+from hindsight_pipeline.interview_requests.rules import SkipReason
 from hindsight_pipeline.interview_requests.sending import SendSettings
 from hindsight_pipeline.rate_limiting import HindsightRateLimiter, Priority, SendProgress
 from hindsight_pipeline.warehouse import Warehouse
@@ -82,13 +87,18 @@ def interview_requests(
     )
 
     if config.dry_run:
-        written = write_preview(warehouse, prepared, day, context.run_id)
-        minutes = len(prepared.eligible) / limit if limit else 0.0
+        cooled = ledger.cooled_keys(prepared.eligible)
+        written = write_preview(warehouse, prepared, day, context.run_id, cooled)
+        would_send = len(prepared.eligible) - len(cooled)
+        minutes = would_send / limit if limit else 0.0
+        would_skip = report.skipped_by_reason | (
+            {SkipReason.CONTACT_COOLDOWN: len(cooled)} if cooled else {}
+        )
         return dg.MaterializeResult(
             metadata={
                 "dry_run": True,
-                "would_send": len(prepared.eligible),
-                "would_skip": dg.MetadataValue.json(report.skipped_by_reason),
+                "would_send": would_send,
+                "would_skip": dg.MetadataValue.json(would_skip),
                 "preview_rows": written,
                 "estimated_send_minutes": round(minutes, 1),
                 "plan_limit_per_minute": limit,

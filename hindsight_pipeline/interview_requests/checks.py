@@ -1,6 +1,6 @@
 """Asset checks on the send asset: the promises of DESIGN.md, verified from the attempts log."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
@@ -8,7 +8,12 @@ import pandas as pd
 from hindsight_pipeline.interview_requests.assets import INTERVIEW_REQUESTS_KEY
 from hindsight_pipeline.interview_requests.metadata import markdown_table
 from hindsight_pipeline.interview_requests.resources import SendPolicy
-from hindsight_pipeline.interview_requests.schema import ATTEMPTS_TABLE, RESULTS_TABLE, Status
+from hindsight_pipeline.interview_requests.schema import (
+    ATTEMPTS_TABLE,
+    RESULTS_TABLE,
+    Status,
+    warehouse_now,
+)
 from hindsight_pipeline.warehouse import Warehouse
 
 # An accepted answer, or an operator's word that a request was accepted.
@@ -18,7 +23,7 @@ FAILURE_RATE_WINDOW_DAYS = 7
 
 
 def _tables_exist(warehouse: Warehouse) -> bool:
-    return warehouse.table_exists("hindsight", "interview_request_attempts")
+    return warehouse.table_exists(*ATTEMPTS_TABLE.split("."))
 
 
 @dg.asset_check(asset=INTERVIEW_REQUESTS_KEY, blocking=False)
@@ -33,9 +38,17 @@ def no_contact_accepted_twice_within_cooldown(
         f"where {ACCEPTED_EVENTS} order by contact_email, attempted_at"
     )
     pairs = accepted_twice_within(accepted, timedelta(days=send_policy.contact_cooldown_days))
+    return _no_violations(pairs)
+
+
+def _no_violations(violations: pd.DataFrame) -> dg.AssetCheckResult:
+    """Passes on no rows; shows how many and the first ten otherwise."""
     return dg.AssetCheckResult(
-        passed=pairs.empty,
-        metadata={"violations": len(pairs), "examples": dg.MetadataValue.md(markdown_table(pairs.head(10)))},
+        passed=violations.empty,
+        metadata={
+            "violations": len(violations),
+            "examples": dg.MetadataValue.md(markdown_table(violations.head(10))),
+        },
     )
 
 
@@ -57,10 +70,7 @@ def no_attempt_after_acceptance(warehouse: Warehouse) -> dg.AssetCheckResult:
         group by 1, 2
         """
     )
-    return dg.AssetCheckResult(
-        passed=late.empty,
-        metadata={"violations": len(late), "examples": dg.MetadataValue.md(markdown_table(late.head(10)))},
-    )
+    return _no_violations(late)
 
 
 @dg.asset_check(asset=INTERVIEW_REQUESTS_KEY, blocking=False)
@@ -77,7 +87,7 @@ def no_unconfirmed_requests(warehouse: Warehouse) -> dg.AssetCheckResult:
 @dg.asset_check(asset=INTERVIEW_REQUESTS_KEY, blocking=False)
 def failure_rate_below_threshold(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Of the requests attempted in the last 7 days, at most 5% failed for good."""
-    if not warehouse.table_exists("hindsight", "interview_requests"):
+    if not warehouse.table_exists(*RESULTS_TABLE.split(".")):
         return dg.AssetCheckResult(passed=True, metadata={"note": "no requests yet"})
     found = warehouse.query_df(
         f"""
@@ -87,7 +97,7 @@ def failure_rate_below_threshold(warehouse: Warehouse) -> dg.AssetCheckResult:
         where last_attempted_at >= ?
           and status not in ('{Status.SKIPPED}', '{Status.SENDING}')
         """,
-        [datetime.now(UTC).replace(tzinfo=None) - timedelta(days=FAILURE_RATE_WINDOW_DAYS)],
+        [warehouse_now() - timedelta(days=FAILURE_RATE_WINDOW_DAYS)],
     )
     attempted, failed = int(found["attempted"].iloc[0]), int(found["failed"].iloc[0])
     rate = failed / attempted if attempted else 0.0
@@ -111,9 +121,11 @@ def accepted_twice_within(accepted: pd.DataFrame, window: timedelta) -> pd.DataF
 
 
 def _status_count(warehouse: Warehouse, status: Status) -> int:
-    if not warehouse.table_exists("hindsight", "interview_requests"):
+    if not warehouse.table_exists(*RESULTS_TABLE.split(".")):
         return 0
-    found = warehouse.query_df(f"select count(*) as n from {RESULTS_TABLE} where status = ?", [status.value])
+    found = warehouse.query_df(
+        f"select count(*) as n from {RESULTS_TABLE} where status = ?", [status.value]
+    )
     return int(pd.to_numeric(found["n"]).iloc[0])
 
 

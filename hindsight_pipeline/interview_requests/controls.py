@@ -7,11 +7,8 @@ the runs finish green with what they had sent. HINDSIGHT_PAUSED=true pauses too.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from hindsight_pipeline.interview_requests.schema import RESULTS_SCHEMA
+from hindsight_pipeline.interview_requests.schema import RESULTS_SCHEMA, warehouse_now
 from hindsight_pipeline.warehouse import Warehouse, WarehouseSession
-from hindsight_pipeline.warehouse.base import create_table_sql
 
 CONTROLS_TABLE = f"{RESULTS_SCHEMA}.pipeline_controls"
 CONTROLS_COLUMNS = {
@@ -23,11 +20,7 @@ CONTROLS_COLUMNS = {
 
 
 def ensure_controls_table(warehouse: Warehouse) -> None:
-    def create(session: WarehouseSession) -> None:
-        session.execute(f"create schema if not exists {RESULTS_SCHEMA}")
-        session.execute(create_table_sql(RESULTS_SCHEMA, "pipeline_controls", CONTROLS_COLUMNS))
-
-    warehouse.transaction(create)
+    warehouse.ensure_tables(RESULTS_SCHEMA, {"pipeline_controls": CONTROLS_COLUMNS})
 
 
 def sends_paused(warehouse: Warehouse) -> bool:
@@ -44,7 +37,7 @@ def set_paused(warehouse: Warehouse, paused: bool, *, by: str) -> None:
         session.execute(f"delete from {CONTROLS_TABLE} where name = 'paused'")
         session.execute(
             f"insert into {CONTROLS_TABLE} (name, value, updated_at, updated_by) values (?, ?, ?, ?)",
-            ["paused", "true" if paused else "false", datetime.now(UTC).replace(tzinfo=None), by],
+            ["paused", "true" if paused else "false", warehouse_now(), by],
         )
 
     warehouse.transaction(write)

@@ -4,12 +4,15 @@ import os
 
 import dagster as dg
 
+from hindsight_pipeline.hindsight_api import DEFAULT_BASE_URL
 from hindsight_pipeline.interview_requests.assets import interview_requests
 from hindsight_pipeline.interview_requests.checks import interview_request_checks
-from hindsight_pipeline.interview_requests.jobs import daily_interview_requests, interview_requests_backfill
-from hindsight_pipeline.interview_requests.schedules import daily_interview_requests_schedule
+from hindsight_pipeline.interview_requests.jobs import (
+    daily_interview_requests,
+    interview_requests_backfill,
+)
 from hindsight_pipeline.interview_requests.resources import HindsightApi, SendPolicy
-from hindsight_pipeline.hindsight_api import DEFAULT_BASE_URL
+from hindsight_pipeline.interview_requests.schedules import daily_interview_requests_schedule
 
 
 def _optional_env(name: str) -> str | None:
@@ -24,7 +27,9 @@ def interview_requests_definitions() -> dg.Definitions:
         schedules=[daily_interview_requests_schedule],
         resources={
             "hindsight": HindsightApi(
-                api_key=dg.EnvVar("HINDSIGHT_API_KEY") if os.environ.get("HINDSIGHT_API_KEY") else "",
+                api_key=dg.EnvVar("HINDSIGHT_API_KEY")
+                if os.environ.get("HINDSIGHT_API_KEY")
+                else "",
                 base_url=os.environ.get("HINDSIGHT_API_URL") or DEFAULT_BASE_URL,
                 sequence_id=_optional_env("HINDSIGHT_SEQUENCE_ID"),
                 interview_type_id=_optional_env("HINDSIGHT_INTERVIEW_TYPE_ID"),

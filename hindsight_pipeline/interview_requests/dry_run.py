@@ -3,29 +3,42 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from collections.abc import Set as AbstractSet
+from datetime import date
 
 import pandas as pd
 
 from hindsight_pipeline.interview_requests.preparation import PreparedPartition
-from hindsight_pipeline.interview_requests.schema import PREVIEW_COLUMNS, PREVIEW_TABLE, RESULTS_SCHEMA
+from hindsight_pipeline.interview_requests.rules import SkipReason
+from hindsight_pipeline.interview_requests.schema import (
+    PREVIEW_COLUMNS,
+    PREVIEW_TABLE,
+    RESULTS_SCHEMA,
+    RowKey,
+    warehouse_now,
+)
 from hindsight_pipeline.warehouse import Warehouse, WarehouseSession
-from hindsight_pipeline.warehouse.base import create_table_sql
 
 
-def preview_frame(prepared: PreparedPartition, run_id: str) -> pd.DataFrame:
-    now = datetime.now(UTC).replace(tzinfo=None)
+def preview_frame(
+    prepared: PreparedPartition, run_id: str, cooled: AbstractSet[RowKey] = frozenset()
+) -> pd.DataFrame:
+    """The preview: each eligible row as it would be sent (or as ``contact_cooldown`` where
+    the ledger would refuse its claim now), and each skipped row with its reason."""
+    now = warehouse_now()
     rows = []
     for record in prepared.eligible.to_dict("records"):
-        request = prepared.requests[(record["opportunity_id"], record["contact_id"])]
+        key = (record["opportunity_id"], record["contact_id"])
+        request = prepared.requests[key]
+        would_send = key not in cooled
         rows.append(
             {
                 "deal_id": record["opportunity_id"],
                 "contact_id": record["contact_id"],
                 "closed_lost_date": record["closed_lost_date"],
                 "contact_email": request.contact_email,
-                "would_be_status": "would_send",
-                "skip_reason": None,
+                "would_be_status": "would_send" if would_send else "skipped",
+                "skip_reason": None if would_send else SkipReason.CONTACT_COOLDOWN,
                 "sequence_id": request.sequence_id,
                 "interview_type_id": request.interview_type_id,
                 "hindsight_deal_id": request.deal_id,
@@ -52,13 +65,19 @@ def preview_frame(prepared: PreparedPartition, run_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(PREVIEW_COLUMNS))
 
 
-def write_preview(warehouse: Warehouse, prepared: PreparedPartition, day: date, run_id: str) -> int:
+def write_preview(
+    warehouse: Warehouse,
+    prepared: PreparedPartition,
+    day: date,
+    run_id: str,
+    cooled: AbstractSet[RowKey] = frozenset(),
+) -> int:
     """Replace the partition's preview rows with this run's; returns rows written."""
-    frame = preview_frame(prepared, run_id)
+    frame = preview_frame(prepared, run_id, cooled)
+
+    warehouse.ensure_tables(RESULTS_SCHEMA, {PREVIEW_TABLE.split(".")[1]: PREVIEW_COLUMNS})
 
     def write(session: WarehouseSession) -> int:
-        session.execute(f"create schema if not exists {RESULTS_SCHEMA}")
-        session.execute(create_table_sql(RESULTS_SCHEMA, "interview_request_previews", PREVIEW_COLUMNS))
         session.execute(f"delete from {PREVIEW_TABLE} where closed_lost_date = ?", [day])
         session.insert_df(PREVIEW_TABLE, frame)
         return len(frame)

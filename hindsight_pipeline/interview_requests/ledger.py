@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 import pandas as pd
@@ -31,20 +31,20 @@ from hindsight_pipeline.interview_requests.schema import (
     RESULTS_COLUMNS,
     RESULTS_SCHEMA,
     RESULTS_TABLE,
+    RowKey,
     Status,
+    warehouse_now,
 )
 from hindsight_pipeline.warehouse import Warehouse, WarehouseSession
-from hindsight_pipeline.warehouse.base import create_table_sql
 
 T = TypeVar("T")
 
 LOCK_TABLE = f"{RESULTS_SCHEMA}.ledger_lock"
 KEY = ("deal_id", "contact_id")
-
-
-def _utcnow() -> datetime:
-    """Naive UTC, as the warehouse's timestamp columns hold it."""
-    return datetime.now(UTC).replace(tzinfo=None)
+# The one staging table a ledger transaction loads its batch into: created on the connection
+# before the transaction begins (DDL inside it would commit it on Snowflake).
+BATCH = "_ledger_batch"
+BATCH_SCRATCH = {BATCH: RESULTS_COLUMNS}
 
 
 def _in_list(values: Iterable[str]) -> str:
@@ -52,18 +52,22 @@ def _in_list(values: Iterable[str]) -> str:
 
 
 def ensure_ledger_tables(warehouse: Warehouse) -> None:
-    def create(session: WarehouseSession) -> None:
-        session.execute(f"create schema if not exists {RESULTS_SCHEMA}")
-        session.execute(create_table_sql(RESULTS_SCHEMA, "interview_requests", RESULTS_COLUMNS))
-        session.execute(
-            create_table_sql(RESULTS_SCHEMA, "interview_request_attempts", ATTEMPTS_COLUMNS)
-        )
-        session.execute(create_table_sql(RESULTS_SCHEMA, "sender_leases", LEASES_COLUMNS))
-        session.execute(create_table_sql(RESULTS_SCHEMA, "ledger_lock", {"locked_at": "timestamp"}))
-        if session.query_df(f"select count(*) as n from {LOCK_TABLE}")["n"].iloc[0] == 0:
-            session.execute(f"insert into {LOCK_TABLE} (locked_at) values (?)", [_utcnow()])
+    warehouse.ensure_tables(
+        RESULTS_SCHEMA,
+        {
+            RESULTS_TABLE.split(".")[1]: RESULTS_COLUMNS,
+            ATTEMPTS_TABLE.split(".")[1]: ATTEMPTS_COLUMNS,
+            LEASES_TABLE.split(".")[1]: LEASES_COLUMNS,
+            LOCK_TABLE.split(".")[1]: {"locked_at": "timestamp"},
+        },
+    )
 
-    warehouse.transaction(create)
+    def seed_lock_row(session: WarehouseSession) -> None:
+        # The row every claim updates first: it serializes claimers on every warehouse.
+        if session.query_df(f"select count(*) as n from {LOCK_TABLE}")["n"].iloc[0] == 0:
+            session.execute(f"insert into {LOCK_TABLE} (locked_at) values (?)", [warehouse_now()])
+
+    warehouse.transaction(seed_lock_row)
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,11 @@ class Lease:
         return cls(run_id, socket.gethostname(), os.getpid(), process_start_marker(os.getpid()))
 
     def process_alive(self) -> bool | None:
-        """True/False where this host can tell (same host), None where it cannot."""
-        if self.host != socket.gethostname():
+        """True/False where this host can tell (same host, with /proc), None where it cannot
+        (then the lease's heartbeat decides)."""
+        if self.host != socket.gethostname() or self.process_started is None:
+            return None
+        if not os.path.isdir("/proc/self"):
             return None
         marker = process_start_marker(self.pid)
         return marker is not None and marker == self.process_started
@@ -106,9 +113,7 @@ class ClaimResult:
 class Ledger:
     """The ledger as one run sees it. Every method is one short transaction."""
 
-    def __init__(
-        self, warehouse: Warehouse, run_id: str, *, cooldown_days: int = 90
-    ) -> None:
+    def __init__(self, warehouse: Warehouse, run_id: str, *, cooldown_days: int = 90) -> None:
         self.warehouse = warehouse
         self.run_id = run_id
         self.cooldown = timedelta(days=cooldown_days)
@@ -117,7 +122,7 @@ class Ledger:
     def _transaction(self, work: Callable[[WarehouseSession], T]) -> T:
         started = time.perf_counter()
         try:
-            return self.warehouse.transaction(work)
+            return self.warehouse.transaction(work, scratch=BATCH_SCRATCH)
         finally:
             self.write_seconds += time.perf_counter() - started
 
@@ -141,12 +146,22 @@ class Ledger:
 
     def record_skipped(self, rows: pd.DataFrame) -> int:
         """Skipped rows (never sent) for rows absent or still claimable; returns rows written."""
+        details = rows.get("skip_detail", pd.Series(None, index=rows.index, dtype=object))
+        return self._record_unsent(rows, Status.SKIPPED, rows["skip_reason"], details)
+
+    def defer(self, rows: pd.DataFrame, *, error_code: str, message: str) -> int:
+        """Eligible rows this run did not get to (paused, or past its cap): ``pending_retry``,
+        so the partition's next run or the schedule's sweep sends them. Nothing was sent."""
+        return self._record_unsent(rows, Status.PENDING_RETRY, error_code, message)
+
+    def _record_unsent(
+        self, rows: pd.DataFrame, status: Status, error_code: object, error_message: object
+    ) -> int:
         if rows.empty:
             return 0
-        now = _utcnow()
-        frame = _ledger_frame(rows, status=Status.SKIPPED, run_id=self.run_id, now=now)
-        frame["error_code"] = rows["skip_reason"].to_numpy()
-        frame["error_message"] = rows.get("skip_detail", pd.Series(None, index=rows.index)).to_numpy()
+        frame = _ledger_frame(rows, status=status, run_id=self.run_id, now=warehouse_now())
+        frame["error_code"] = getattr(error_code, "to_numpy", lambda: error_code)()
+        frame["error_message"] = getattr(error_message, "to_numpy", lambda: error_message)()
         return self._transaction(lambda s: _upsert_claimable(s, frame))
 
     def claim(self, rows: pd.DataFrame) -> ClaimResult:
@@ -156,31 +171,15 @@ class Ledger:
         touched; a row whose contact email has a request within the cool-down window (on any
         other deal) becomes ``skipped``/``contact_cooldown``; the rest become ``sending``.
         """
-        now = _utcnow()
+        now = warehouse_now()
         frame = _ledger_frame(rows, status=Status.SENDING, run_id=self.run_id, now=now)
         frame["first_attempted_at"] = now
         frame["last_attempted_at"] = now
 
         def claim(session: WarehouseSession) -> ClaimResult:
             session.execute(f"update {LOCK_TABLE} set locked_at = ?", [now])
-            _load_temp(session, "_claim_batch", frame[["deal_id", "contact_id", "contact_email"]])
-            state = session.query_df(
-                f"""
-                select b.deal_id, b.contact_id, t.status as current_status,
-                    case when exists (
-                        select 1 from {RESULTS_TABLE} o
-                        where o.contact_email = b.contact_email
-                          and o.status in ({_in_list(COOLDOWN_STATUSES)})
-                          and o.last_attempted_at >= ?
-                          and not (o.deal_id = b.deal_id and o.contact_id = b.contact_id)
-                    ) then 1 else 0 end as cooled
-                from _claim_batch b
-                left join {RESULTS_TABLE} t
-                    on t.deal_id = b.deal_id and t.contact_id = b.contact_id
-                """,
-                [now - self.cooldown],
-            )
-            session.execute("drop table if exists _claim_batch")
+            _load_batch(session, frame[["deal_id", "contact_id", "contact_email"]])
+            state = _cooldown_state(session, since=now - self.cooldown)
             state = state.set_index(list(KEY))
             keyed = frame.set_index(list(KEY))
             claimable = state["current_status"].isna() | state["current_status"].isin(
@@ -200,10 +199,30 @@ class Ledger:
 
         result = self._transaction(claim)
         # Hand back the caller's rows (payload columns included) in claim order.
-        claimed_keys = set(zip(result.claimed["deal_id"], result.claimed["contact_id"], strict=True))
-        mask = [key in claimed_keys for key in zip(rows["opportunity_id"], rows["contact_id"], strict=True)]
+        claimed_keys = set(
+            zip(result.claimed["deal_id"], result.claimed["contact_id"], strict=True)
+        )
+        mask = [
+            key in claimed_keys
+            for key in zip(rows["opportunity_id"], rows["contact_id"], strict=True)
+        ]
         result.claimed = rows[mask]
         return result
+
+    def cooled_keys(self, rows: pd.DataFrame) -> set[RowKey]:
+        """The rows a claim now would put in ``contact_cooldown``; reads, claims nothing (the
+        dry run's view of what would go out)."""
+        if rows.empty:
+            return set()
+        frame = _ledger_frame(rows, status=Status.SENDING, run_id=self.run_id, now=warehouse_now())
+
+        def read(session: WarehouseSession) -> pd.DataFrame:
+            _load_batch(session, frame[["deal_id", "contact_id", "contact_email"]])
+            return _cooldown_state(session, since=warehouse_now() - self.cooldown)
+
+        state = self._transaction(read)
+        cooled = state[state["cooled"] == 1]
+        return set(zip(cooled["deal_id"], cooled["contact_id"], strict=True))
 
     def record_results(self, outcomes: pd.DataFrame, attempts: pd.DataFrame) -> None:
         """Write a batch of send outcomes and their HTTP attempts in one transaction.
@@ -213,13 +232,13 @@ class Ledger:
         """
         if outcomes.empty and attempts.empty:
             return
-        now = _utcnow()
+        now = warehouse_now()
         frame = outcomes.copy()
         frame["updated_at"] = now
 
         def write(session: WarehouseSession) -> None:
             if not frame.empty:
-                _load_temp(session, "_results_batch", frame)
+                _load_batch(session, frame)
                 session.execute(
                     f"""
                     update {RESULTS_TABLE} as t set
@@ -230,18 +249,17 @@ class Ledger:
                         survey_url = b.survey_url,
                         error_code = b.error_code,
                         error_message = b.error_message,
-                        notes = b.notes,
+                        notes = coalesce(b.notes, t.notes),
                         attempts = t.attempts + b.attempts,
                         last_attempted_at = b.last_attempted_at,
                         updated_at = b.updated_at
-                    from _results_batch b
+                    from {BATCH} b
                     where t.deal_id = b.deal_id and t.contact_id = b.contact_id
                       and t.dagster_run_id = ?
                       and t.status in ('{Status.SENDING}', '{Status.UNCONFIRMED}')
                     """,
                     [self.run_id],
                 )
-                session.execute("drop table if exists _results_batch")
             if not attempts.empty:
                 session.insert_df(ATTEMPTS_TABLE, attempts)
 
@@ -254,18 +272,17 @@ class Ledger:
         keys = rows[["opportunity_id", "contact_id"]].rename(columns={"opportunity_id": "deal_id"})
 
         def write(session: WarehouseSession) -> None:
-            _load_temp(session, "_release_batch", keys)
+            _load_batch(session, keys)
             session.execute(
                 f"""
                 update {RESULTS_TABLE} as t set status = '{Status.PENDING_RETRY}',
                     error_code = ?, error_message = ?, updated_at = ?
-                from _release_batch b
+                from {BATCH} b
                 where t.deal_id = b.deal_id and t.contact_id = b.contact_id
                   and t.dagster_run_id = ? and t.status = '{Status.SENDING}'
                 """,
-                [error_code, message, _utcnow(), self.run_id],
+                [error_code, message, warehouse_now(), self.run_id],
             )
-            session.execute("drop table if exists _release_batch")
 
         self._transaction(write)
 
@@ -273,17 +290,27 @@ class Ledger:
 
     def heartbeat(self, lease: Lease) -> None:
         def write(session: WarehouseSession) -> None:
-            session.execute(f"delete from {LEASES_TABLE} where dagster_run_id = ?", [lease.dagster_run_id])
+            session.execute(
+                f"delete from {LEASES_TABLE} where dagster_run_id = ?", [lease.dagster_run_id]
+            )
             session.execute(
                 f"insert into {LEASES_TABLE} (dagster_run_id, host, pid, process_started, heartbeat_at) "
                 "values (?, ?, ?, ?, ?)",
-                [lease.dagster_run_id, lease.host, lease.pid, lease.process_started, _utcnow()],
+                [
+                    lease.dagster_run_id,
+                    lease.host,
+                    lease.pid,
+                    lease.process_started,
+                    warehouse_now(),
+                ],
             )
 
         self._transaction(write)
 
     def end_lease(self) -> None:
-        self.warehouse.execute(f"delete from {LEASES_TABLE} where dagster_run_id = ?", [self.run_id])
+        self.warehouse.execute(
+            f"delete from {LEASES_TABLE} where dagster_run_id = ?", [self.run_id]
+        )
 
     def recover_lost_claims(
         self,
@@ -304,7 +331,7 @@ class Ledger:
             """,
             [self.run_id],
         )
-        now = _utcnow()
+        now = warehouse_now()
         gone: list[str] = []
         for holder in holders.itertuples(index=False):
             run_id = str(holder.dagster_run_id)
@@ -320,7 +347,7 @@ class Ledger:
         return sum(self._mark_unconfirmed(run_id) for run_id in gone)
 
     def _mark_unconfirmed(self, run_id: str) -> int:
-        now = _utcnow()
+        now = warehouse_now()
 
         def write(session: WarehouseSession) -> int:
             stranded = session.query_df(
@@ -351,7 +378,30 @@ class Ledger:
         return self._transaction(write)
 
 
-def _ledger_frame(rows: pd.DataFrame, *, status: Status, run_id: str, now: datetime) -> pd.DataFrame:
+def _cooldown_state(session: WarehouseSession, *, since: datetime) -> pd.DataFrame:
+    """For each row of the batch: its current status, and whether its contact email holds a
+    request on another deal since ``since`` (the cool-down), in one read."""
+    return session.query_df(
+        f"""
+        select b.deal_id, b.contact_id, t.status as current_status,
+            case when exists (
+                select 1 from {RESULTS_TABLE} o
+                where o.contact_email = b.contact_email
+                  and o.status in ({_in_list(COOLDOWN_STATUSES)})
+                  and o.last_attempted_at >= ?
+                  and not (o.deal_id = b.deal_id and o.contact_id = b.contact_id)
+            ) then 1 else 0 end as cooled
+        from {BATCH} b
+        left join {RESULTS_TABLE} t
+            on t.deal_id = b.deal_id and t.contact_id = b.contact_id
+        """,
+        [since],
+    )
+
+
+def _ledger_frame(
+    rows: pd.DataFrame, *, status: Status, run_id: str, now: datetime
+) -> pd.DataFrame:
     """Ledger columns for candidate rows (as ``apply_rules`` returns them)."""
     return pd.DataFrame(
         {
@@ -383,22 +433,17 @@ def _col(rows: pd.DataFrame, name: str) -> Sequence[object]:
     return column.where(column.notna(), None).to_numpy()
 
 
-def _load_temp(session: WarehouseSession, name: str, frame: pd.DataFrame) -> None:
-    """A temporary table of ``frame``, typed like the results table's columns."""
-    session.execute(f"drop table if exists {name}")
-    columns = ", ".join(
-        f"{column} {RESULTS_COLUMNS.get(column, 'varchar').replace(' not null', '')}"
-        for column in frame.columns
-    )
-    session.execute(f"create temporary table {name} ({columns})")
-    session.insert_df(name, frame)
+def _load_batch(session: WarehouseSession, frame: pd.DataFrame) -> None:
+    """``frame`` as the transaction's batch table (DML only: the table exists already)."""
+    session.execute(f"delete from {BATCH}")
+    session.insert_df(BATCH, frame)
 
 
 def _upsert_claimable(session: WarehouseSession, frame: pd.DataFrame) -> int:
     """Insert absent rows; update rows still in a claimable status. Returns rows written."""
     if frame.empty:
         return 0
-    _load_temp(session, "_upsert_batch", frame)
+    _load_batch(session, frame)
     # A re-claimed row keeps its attempt count and when it was first tried.
     kept = {
         "attempts": None,
@@ -414,7 +459,7 @@ def _upsert_claimable(session: WarehouseSession, frame: pd.DataFrame) -> int:
     session.execute(
         f"""
         update {RESULTS_TABLE} as t set {assignments}
-        from _upsert_batch b
+        from {BATCH} b
         where t.deal_id = b.deal_id and t.contact_id = b.contact_id
           and t.status in ({_in_list(CLAIMABLE_STATUSES)})
         """
@@ -423,12 +468,11 @@ def _upsert_claimable(session: WarehouseSession, frame: pd.DataFrame) -> int:
     session.execute(
         f"""
         insert into {RESULTS_TABLE} ({all_columns})
-        select {all_columns} from _upsert_batch b
+        select {all_columns} from {BATCH} b
         where not exists (
             select 1 from {RESULTS_TABLE} t
             where t.deal_id = b.deal_id and t.contact_id = b.contact_id
         )
         """
     )
-    session.execute("drop table if exists _upsert_batch")
     return len(frame)

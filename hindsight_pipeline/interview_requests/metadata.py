@@ -10,7 +10,14 @@ import pandas as pd
 from hindsight_pipeline.interview_requests.partition_run import PartitionReport
 
 PREVIEW_ROWS = 10
-PREVIEW_COLUMNS = ["deal_id", "contact_id", "contact_email", "status", "error_code", "interview_request_id"]
+METADATA_PREVIEW_COLUMNS = [
+    "deal_id",
+    "contact_id",
+    "contact_email",
+    "status",
+    "error_code",
+    "interview_request_id",
+]
 
 
 def mask_email(email: object) -> str:
@@ -38,7 +45,9 @@ def report_metadata(
     *,
     ledger_write_s: float = 0.0,
 ) -> dict[str, Any]:
-    preview = rows.sort_values(["status", "deal_id"]).head(PREVIEW_ROWS)[PREVIEW_COLUMNS].copy()
+    preview = (
+        rows.sort_values(["status", "deal_id"]).head(PREVIEW_ROWS)[METADATA_PREVIEW_COLUMNS].copy()
+    )
     preview["contact_email"] = preview["contact_email"].map(mask_email)
     send = report.send
     metadata: dict[str, Any] = {
@@ -65,5 +74,6 @@ def report_metadata(
             "send_seconds": round(send.elapsed_s, 2),
             "requests_per_minute": round(send.requests_sent / minutes, 1) if minutes else 0.0,
             "stopped_by": send.stopped_by or "",
+            "deferred_pending_retry": send.deferred,
         }
     return metadata

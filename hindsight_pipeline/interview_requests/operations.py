@@ -5,9 +5,14 @@ never cause a second send of a row already accepted), and is written to the atte
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
-from hindsight_pipeline.interview_requests.schema import ATTEMPTS_TABLE, RESULTS_TABLE, Status
+from hindsight_pipeline.interview_requests.schema import (
+    ATTEMPTS_TABLE,
+    RESULTS_TABLE,
+    Status,
+    warehouse_now,
+)
 from hindsight_pipeline.warehouse import Warehouse, WarehouseSession
 
 
@@ -25,28 +30,47 @@ class Found:
     survey_url: str | None = None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _log(session: WarehouseSession, rows: list[tuple[str, str, str | None]], event: str, outcome: str, note: str, interview_id: int | None = None) -> None:
+def _log(
+    session: WarehouseSession,
+    rows: list[tuple[str, str, str | None]],
+    event: str,
+    outcome: str,
+    note: str,
+    interview_id: int | None = None,
+) -> None:
     for deal_id, contact_id, email in rows:
         session.execute(
             f"insert into {ATTEMPTS_TABLE} (deal_id, contact_id, contact_email, event, attempted_at, "
             "outcome, interview_request_id, note) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [deal_id, contact_id, email, event, _now(), outcome, interview_id, note],
+            [deal_id, contact_id, email, event, warehouse_now(), outcome, interview_id, note],
         )
 
 
 def mark_sent(
-    warehouse: Warehouse, deal_id: str, contact_id: str, interview_request_id: int, *, by: str, found: Found | None = None
+    warehouse: Warehouse,
+    deal_id: str,
+    contact_id: str,
+    interview_request_id: int,
+    *,
+    by: str,
+    found: Found | None = None,
 ) -> None:
     """An ``unconfirmed`` row that a person found in Hindsight: record it as accepted."""
-    status = (found.status if found else Status.SENT.value)
+    status = found.status if found else Status.SENT.value
     status = Status.CREATED.value if status == Status.CREATED.value else Status.SENT.value
 
     def write(session: WarehouseSession) -> None:
         row = _one(session, deal_id, contact_id, Status.UNCONFIRMED)
+        holder = session.query_df(
+            f"select deal_id, contact_id from {RESULTS_TABLE} where interview_request_id = ?",
+            [interview_request_id],
+        )
+        if not holder.empty:
+            raise OperationRefused(
+                f"interview {interview_request_id} is already recorded for deal "
+                f"{holder['deal_id'].iloc[0]}, contact {holder['contact_id'].iloc[0]}: "
+                "check the id in Hindsight"
+            )
         session.execute(
             f"update {RESULTS_TABLE} set status = ?, interview_request_id = ?, "
             "hindsight_contact_id = coalesce(?, hindsight_contact_id), "
@@ -57,7 +81,7 @@ def mark_sent(
                 found.hindsight_contact_id if found else None,
                 found.survey_url if found else None,
                 f"resolved by {by}: found in Hindsight as interview {interview_request_id}",
-                _now(), deal_id, contact_id,
+                warehouse_now(), deal_id, contact_id,
             ],
         )  # fmt: skip
         _log(session, [row], "resolved_sent", status, f"by {by}", interview_request_id)
@@ -70,46 +94,68 @@ def requeue_unconfirmed(warehouse: Warehouse, deal_id: str, contact_id: str, *, 
 
     def write(session: WarehouseSession) -> None:
         row = _one(session, deal_id, contact_id, Status.UNCONFIRMED)
-        _requeue(session, [row], f"requeued by {by}: not found in Hindsight")
+        _requeue(session, row, f"requeued by {by}: not found in Hindsight")
 
     warehouse.transaction(write)
 
 
 def requeue_failed(
-    warehouse: Warehouse, *, by: str, day: date | None = None, error_code: str | None = None, deal_id: str | None = None
+    warehouse: Warehouse,
+    *,
+    by: str,
+    day: date | None = None,
+    error_code: str | None = None,
+    deal_id: str | None = None,
 ) -> int:
     """``failed`` rows (after a fix, e.g. a sequence created in Hindsight) go back to
-    ``pending_retry``; returns how many."""
+    ``pending_retry``; returns how many. One statement for the rows and one for the log."""
     where = ["status = ?"]
     params: list[object] = [Status.FAILED.value]
-    for column, value in (("closed_lost_date", day), ("error_code", error_code), ("deal_id", deal_id)):
+    for column, value in (
+        ("closed_lost_date", day),
+        ("error_code", error_code),
+        ("deal_id", deal_id),
+    ):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+    note = f"requeued by {by} after a fix"
 
     def write(session: WarehouseSession) -> int:
-        rows = session.query_df(
-            f"select deal_id, contact_id, contact_email from {RESULTS_TABLE} where {' and '.join(where)}",
-            params,
+        now = warehouse_now()
+        session.execute(
+            f"insert into {ATTEMPTS_TABLE} (deal_id, contact_id, contact_email, event, "
+            "attempted_at, outcome, note) "
+            f"select deal_id, contact_id, contact_email, 'requeued', ?, ?, ? from {RESULTS_TABLE} "
+            f"where {' and '.join(where)}",
+            [now, Status.PENDING_RETRY.value, note, *params],
         )
-        keys = list(rows.itertuples(index=False, name=None))
-        _requeue(session, keys, f"requeued by {by} after a fix")
-        return len(keys)
+        found = session.query_df(
+            f"select count(*) as n from {RESULTS_TABLE} where {' and '.join(where)}", params
+        )
+        session.execute(
+            f"update {RESULTS_TABLE} set status = ?, notes = ?, updated_at = ? "
+            f"where {' and '.join(where)}",
+            [Status.PENDING_RETRY.value, note, now, *params],
+        )
+        return int(found["n"].iloc[0])
 
     return warehouse.transaction(write)
 
 
-def _requeue(session: WarehouseSession, rows: list[tuple[str, str, str | None]], note: str) -> None:
-    for deal_id, contact_id, _ in rows:
-        session.execute(
-            f"update {RESULTS_TABLE} set status = ?, notes = ?, updated_at = ? "
-            "where deal_id = ? and contact_id = ? and status in (?, ?)",
-            [Status.PENDING_RETRY.value, note, _now(), deal_id, contact_id, Status.FAILED.value, Status.UNCONFIRMED.value],
-        )
-    _log(session, rows, "requeued", Status.PENDING_RETRY.value, note)
+def _requeue(session: WarehouseSession, row: tuple[str, str, str | None], note: str) -> None:
+    deal_id, contact_id, _ = row
+    session.execute(
+        f"update {RESULTS_TABLE} set status = ?, notes = ?, updated_at = ? "
+        "where deal_id = ? and contact_id = ? and status = ?",
+        [Status.PENDING_RETRY.value, note, warehouse_now(), deal_id, contact_id, Status.UNCONFIRMED.value],
+    )  # fmt: skip
+    _log(session, [row], "requeued", Status.PENDING_RETRY.value, note)
 
 
-def _one(session: WarehouseSession, deal_id: str, contact_id: str, status: Status) -> tuple[str, str, str | None]:
+def _one(
+    session: WarehouseSession, deal_id: str, contact_id: str, status: Status
+) -> tuple[str, str, str | None]:
     found = session.query_df(
         f"select deal_id, contact_id, contact_email, status from {RESULTS_TABLE} where deal_id = ? and contact_id = ?",
         [deal_id, contact_id],

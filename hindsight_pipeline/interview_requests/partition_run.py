@@ -23,8 +23,12 @@ from hindsight_pipeline.interview_requests.ledger import Lease, Ledger
 from hindsight_pipeline.interview_requests.payloads import Templates
 from hindsight_pipeline.interview_requests.preparation import PreparedPartition, prepare_partition
 from hindsight_pipeline.interview_requests.resources import HindsightApi
-from hindsight_pipeline.interview_requests.rules import RoutingDefaults
-from hindsight_pipeline.interview_requests.schema import CLAIMABLE_STATUSES
+from hindsight_pipeline.interview_requests.rules import RoutingDefaults, SkipReason
+from hindsight_pipeline.interview_requests.schema import (
+    CLAIMABLE_STATUSES,
+    COOLDOWN_STATUSES,
+    Status,
+)
 from hindsight_pipeline.interview_requests.sending import (
     AttemptLog,
     PartitionSender,
@@ -73,16 +77,36 @@ def count_no_primary_contact(warehouse: Warehouse, day: date) -> int:
 
 
 def unsettled(candidates: pd.DataFrame, ledger_rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Candidates whose ledger row is absent or claimable, and how many are settled."""
-    if ledger_rows.empty:
-        return candidates, 0
-    settled = ledger_rows[~ledger_rows["status"].isin(list(CLAIMABLE_STATUSES))]
-    settled_keys = set(zip(settled["deal_id"], settled["contact_id"], strict=True))
-    keep = [
-        key not in settled_keys
-        for key in zip(candidates["opportunity_id"], candidates["contact_id"], strict=True)
+    """Candidates whose ledger row is absent or claimable (with that row's status as
+    ``ledger_status``), and how many are settled."""
+    status_of = dict(
+        zip(
+            zip(ledger_rows["deal_id"], ledger_rows["contact_id"], strict=True),
+            ledger_rows["status"],
+            strict=True,
+        )
+    )
+    keys = list(zip(candidates["opportunity_id"], candidates["contact_id"], strict=True))
+    statuses = [status_of.get(key) for key in keys]
+    keep = [status is None or status in CLAIMABLE_STATUSES for status in statuses]
+    todo = candidates.assign(
+        ledger_status=pd.Series(statuses, index=candidates.index, dtype=object)
+    )
+    return todo[keep], len(keep) - sum(keep)
+
+
+def no_longer_candidates(candidates: pd.DataFrame, ledger_rows: pd.DataFrame) -> pd.DataFrame:
+    """``pending_retry`` rows whose deal and contact left the candidates since (deal reopened,
+    contact deleted, role changed): skipped with a reason, so no sweep asks for them forever."""
+    keys = set(zip(candidates["opportunity_id"], candidates["contact_id"], strict=True))
+    waiting = ledger_rows[ledger_rows["status"] == Status.PENDING_RETRY]
+    gone = waiting[
+        [key not in keys for key in zip(waiting["deal_id"], waiting["contact_id"], strict=True)]
     ]
-    return candidates[keep], len(keep) - sum(keep)
+    return gone.rename(columns={"deal_id": "opportunity_id", "contact_email": "email"}).assign(
+        skip_reason=SkipReason.NO_LONGER_A_CANDIDATE,
+        skip_detail="no longer in hindsight_prep.closed_lost_interview_candidates",
+    )
 
 
 def prepare(
@@ -100,11 +124,22 @@ def prepare(
     candidates = read_candidates(warehouse, day)
     report.candidates = len(candidates)
     report.no_primary_contact = count_no_primary_contact(warehouse, day)
-    todo, report.already_settled = unsettled(candidates, ledger.rows_for(day))
+    ledger_rows = ledger.rows_for(day)
+    todo, report.already_settled = unsettled(candidates, ledger_rows)
     report.read_s = time.perf_counter() - started
+    # Emails this day already holds (sent, or maybe sent): one interview per email per day.
+    holding = ledger_rows[ledger_rows["status"].isin(list(COOLDOWN_STATUSES))]
     prepared = prepare_partition(
-        todo, routing=routing, templates=templates, today=today, max_deal_age_days=max_deal_age_days
+        todo,
+        routing=routing,
+        templates=templates,
+        today=today,
+        max_deal_age_days=max_deal_age_days,
+        taken_emails=set(holding["contact_email"].dropna()),
     )
+    gone = no_longer_candidates(candidates, ledger_rows)
+    if not gone.empty:
+        prepared.skipped = pd.concat([prepared.skipped, gone], ignore_index=True)
     report.prepare_s = time.perf_counter() - started - report.read_s
     report.skipped_by_reason = prepared.skipped["skip_reason"].value_counts().to_dict()
     return report, prepared

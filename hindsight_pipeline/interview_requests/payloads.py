@@ -121,50 +121,64 @@ def _iso(value: Any) -> str | None:
     return str(value)[:10]
 
 
+# contact_context: each key, the candidate column it is read from, and how it is read.
+CONTEXT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("title", "title", "text"),
+    ("role_on_deal", "contact_role", "text"),
+    ("company", "account_name", "text"),
+    ("industry", "industry", "text"),
+    ("company_size_employees", "employee_count", "number"),
+    ("segment", "segment", "text"),
+    ("region", "region", "text"),
+    ("country", "billing_country", "text"),
+    ("deal_name", "opportunity_name", "name"),
+    ("deal_amount", "amount", "number"),
+    ("deal_currency", "currency_code", "text"),
+    ("deal_type", "opportunity_type", "text"),
+    ("product_line", "product_line", "text"),
+    ("competitor", "primary_competitor", "text"),
+    ("loss_reason", "loss_reason", "text"),
+    ("loss_reason_detail", "loss_reason_detail", "free_text"),
+    ("sales_cycle_days", "sales_cycle_days", "number"),
+    ("closed_lost_date", "closed_lost_date", "date"),
+    ("deal_owner", "owner_name", "text"),
+    ("crm_opportunity_id", "opportunity_id", "text"),
+    ("crm_contact_id", "contact_id", "text"),
+    ("crm_account_id", "account_id", "text"),
+)
+# The objective templates' placeholders and the candidate columns they are filled from.
+OBJECTIVE_FIELDS: Mapping[str, str] = {
+    "account_name": "account_name",
+    "competitor": "primary_competitor",
+    "product": "product_line",
+    "loss_reason": "loss_reason",
+    "deal_name": "opportunity_name",
+    "segment": "segment",
+    "region": "region",
+    "deal_type": "opportunity_type",
+}
+NAME_MAX_CHARS = 200
+OBJECTIVE_MAX_CHARS = 1000
+
+
 def build_contact_context(row: Mapping[str, Any], templates: Templates) -> dict[str, Any]:
     """The deal, account and contact attributes Paige should know; empty values left out."""
-    limit = templates.max_free_text_chars
-    context: dict[str, Any] = {
-        "title": text(row.get("title")),
-        "role_on_deal": text(row.get("contact_role")),
-        "company": text(row.get("account_name")),
-        "industry": text(row.get("industry")),
-        "company_size_employees": _number(row.get("employee_count")),
-        "segment": text(row.get("segment")),
-        "region": text(row.get("region")),
-        "country": text(row.get("billing_country")),
-        "deal_name": trimmed(row.get("opportunity_name"), 200),
-        "deal_amount": _number(row.get("amount")),
-        "deal_currency": text(row.get("currency_code")),
-        "deal_type": text(row.get("opportunity_type")),
-        "product_line": text(row.get("product_line")),
-        "competitor": text(row.get("primary_competitor")),
-        "loss_reason": text(row.get("loss_reason")),
-        "loss_reason_detail": trimmed(row.get("loss_reason_detail"), limit),
-        "sales_cycle_days": _number(row.get("sales_cycle_days")),
-        "closed_lost_date": _iso(row.get("closed_lost_date")),
-        "deal_owner": text(row.get("owner_name")),
-        "crm_opportunity_id": text(row.get("opportunity_id")),
-        "crm_contact_id": text(row.get("contact_id")),
-        "crm_account_id": text(row.get("account_id")),
+    readers: dict[str, Any] = {
+        "text": text,
+        "number": _number,
+        "date": _iso,
+        "name": lambda value: trimmed(value, NAME_MAX_CHARS),
+        "free_text": lambda value: trimmed(value, templates.max_free_text_chars),
     }
+    context = {key: readers[kind](row.get(column)) for key, column, kind in CONTEXT_FIELDS}
     return {key: value for key, value in context.items() if value is not None}
 
 
 def build_objective(row: Mapping[str, Any], templates: Templates) -> str:
-    values = {
-        "account_name": text(row.get("account_name")),
-        "competitor": text(row.get("primary_competitor")),
-        "product": text(row.get("product_line")),
-        "loss_reason": text(row.get("loss_reason")),
-        "deal_name": text(row.get("opportunity_name")),
-        "segment": text(row.get("segment")),
-        "region": text(row.get("region")),
-        "deal_type": text(row.get("opportunity_type")),
-    }
+    values = {name: text(row.get(column)) for name, column in OBJECTIVE_FIELDS.items()}
     rule = next(rule for rule in templates.objective_rules if rule.applies(values))
     filled = {k: v if v is not None else templates.fallbacks.get(k, "") for k, v in values.items()}
-    return trimmed(rule.template.format(**filled), 1000) or ""
+    return trimmed(rule.template.format(**filled), OBJECTIVE_MAX_CHARS) or ""
 
 
 def build_request(row: Mapping[str, Any], templates: Templates) -> CreateInterviewRequest:
@@ -177,7 +191,9 @@ def build_request(row: Mapping[str, Any], templates: Templates) -> CreateIntervi
         contact_email=row["email"],
         sequence_id=text(row.get("sequence_id")),
         interview_type_id=text(row.get("interview_type_id")),
-        contact_name=trimmed(contact_name(row.get("first_name"), row.get("last_name")), 200),
+        contact_name=trimmed(
+            contact_name(row.get("first_name"), row.get("last_name")), NAME_MAX_CHARS
+        ),
         contact_context=build_contact_context(row, templates),
         deal_id=text(row.get("hindsight_deal_id")),
         objective=build_objective(row, templates),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,8 +12,7 @@ import pandas as pd
 from hindsight_pipeline.hindsight_api import CreateInterviewRequest, InvalidRequestError
 from hindsight_pipeline.interview_requests.payloads import Templates, build_request
 from hindsight_pipeline.interview_requests.rules import RoutingDefaults, apply_rules
-
-RowKey = tuple[str, str]
+from hindsight_pipeline.interview_requests.schema import RowKey
 
 
 @dataclass
@@ -29,13 +29,20 @@ def prepare_partition(
     templates: Templates,
     today: date,
     max_deal_age_days: int | None = None,
+    taken_emails: AbstractSet[str] = frozenset(),
 ) -> PreparedPartition:
     """Apply the rules, then build each eligible row's request.
 
     A row whose request cannot be built (a field the client refuses) is skipped with the
     client's reason and the field it named, never dropped and never a crash.
     """
-    rows = apply_rules(candidates, routing, today=today, max_deal_age_days=max_deal_age_days)
+    rows = apply_rules(
+        candidates,
+        routing,
+        today=today,
+        max_deal_age_days=max_deal_age_days,
+        taken_emails=taken_emails,
+    )
     requests: dict[RowKey, CreateInterviewRequest] = {}
     # Built as plain lists and assigned once: a DataFrame set per row costs more than the row.
     skip_reason = rows["skip_reason"].tolist()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import dagster as dg
 from pydantic import Field
 
@@ -15,6 +13,7 @@ from hindsight_pipeline.hindsight_api import (
 )
 from hindsight_pipeline.hindsight_api.client import OnAttempt
 from hindsight_pipeline.interview_requests.rules import RoutingDefaults
+from hindsight_pipeline.rate_limiting import api_key_fingerprint
 
 
 class HindsightApi(dg.ConfigurableResource):
@@ -26,7 +25,9 @@ class HindsightApi(dg.ConfigurableResource):
 
     api_key: str = Field(description="Hindsight API key (secret): EnvVar('HINDSIGHT_API_KEY').")
     base_url: str = Field(default=DEFAULT_BASE_URL, description="HINDSIGHT_API_URL")
-    sequence_id: str | None = Field(default=None, description="Default sequence (HINDSIGHT_SEQUENCE_ID).")
+    sequence_id: str | None = Field(
+        default=None, description="Default sequence (HINDSIGHT_SEQUENCE_ID)."
+    )
     interview_type_id: str | None = Field(
         default=None, description="Default interview type (HINDSIGHT_INTERVIEW_TYPE_ID)."
     )
@@ -38,8 +39,9 @@ class HindsightApi(dg.ConfigurableResource):
 
     @property
     def key_id(self) -> str:
-        """A non-secret name for the key: the rate-limit state of all its users is keyed by it."""
-        return hashlib.sha256(self.api_key.encode()).hexdigest()[:16]
+        """A non-secret name for the key (``sha256-`` + 16 hex digits): the rate-limit state
+        of every run and tool on the key is stored under it."""
+        return api_key_fingerprint(self.api_key)
 
     @property
     def routing(self) -> RoutingDefaults:

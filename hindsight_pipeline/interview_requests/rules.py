@@ -8,12 +8,14 @@ across partitions needs the ledger and is decided at claim time (see ``ledger.cl
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
 from hindsight_pipeline.hindsight_api import InvalidRequestError, normalize_email
+from hindsight_pipeline.interview_requests.schema import Status
 
 
 class SkipReason:
@@ -24,6 +26,7 @@ class SkipReason:
     NO_ROUTING = "no_routing"
     DEAL_TOO_OLD = "deal_too_old"
     INVALID_PAYLOAD = "invalid_payload"
+    NO_LONGER_A_CANDIDATE = "no_longer_a_candidate"
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,15 @@ def apply_rules(
     *,
     today: date,
     max_deal_age_days: int | None = None,
+    taken_emails: AbstractSet[str] = frozenset(),
 ) -> pd.DataFrame:
     """Candidates with ``email`` (normalized), routing filled in and ``skip_reason`` set.
 
     The first reason that applies wins, in this order: the SQL exclusion, a missing or
-    invalid email, no routing, a deal older than ``max_deal_age_days``, and a contact email
-    already taken by an earlier row of the same partition (the first by deal id keeps it).
+    invalid email, no routing, a deal older than ``max_deal_age_days`` (unless its row is
+    ``pending_retry``, per ``ledger_status`` where given), and a contact email
+    already taken by an earlier row of the same partition (the first by deal id keeps it) or
+    by a row of it sent, or maybe sent, in an earlier run (``taken_emails``).
     """
     rows = candidates.copy()
     verdicts = [email_verdict(raw) for raw in rows["contact_email"].tolist()]
@@ -69,7 +75,11 @@ def apply_rules(
     too_old = pd.Series(False, index=rows.index)
     if max_deal_age_days is not None:
         age = pd.to_datetime(today) - pd.to_datetime(rows["closed_lost_date"])
-        too_old = age.dt.days > max_deal_age_days
+        # The age limit is for first sends: a pending_retry row is retried whatever its age.
+        retrying = (
+            rows.get("ledger_status", pd.Series(None, index=rows.index)) == Status.PENDING_RETRY
+        )
+        too_old = (age.dt.days > max_deal_age_days) & ~retrying
 
     reason = rows["exclusion_reason"].astype(object).where(rows["exclusion_reason"].notna(), None)
     reason = reason.where(reason.notna(), email_reason)
@@ -79,7 +89,9 @@ def apply_rules(
     # One interview per contact email per partition, decided only among rows still eligible.
     order = rows.assign(_eligible=reason.isna()).sort_values(["opportunity_id", "contact_id"])
     eligible = order[order["_eligible"]]
-    duplicates = eligible.index[eligible.duplicated(subset="email", keep="first")]
+    duplicates = eligible.index[
+        eligible.duplicated(subset="email", keep="first") | eligible["email"].isin(taken_emails)
+    ]
     reason.loc[duplicates] = SkipReason.DUPLICATE_CONTACT
 
     rows["skip_reason"] = reason.astype(object).where(reason.notna(), None)

@@ -1,13 +1,15 @@
 """The daily schedule: yesterday's deals, a lookback for late ones, and a retry sweep.
 
-Each tick asks for:
-- yesterday's partition through ``daily_interview_requests`` (dbt, then the send);
-- the ``lookback_days`` days before it, the send asset alone (the dbt models are rebuilt by
-  yesterday's run): a deal that reached the warehouse a few days late is sent on the next
-  tick, once (settled rows are never resent);
+Each tick asks for, each as a whole run of ``daily_interview_requests`` (dbt models, the
+send, the marts):
+- yesterday's partition;
+- the ``lookback_days`` days before it: a deal that reached the warehouse a few days late is
+  sent on the next tick, once (settled rows are never resent);
 - every older day that still has ``pending_retry`` rows, whatever its age.
-Run keys name the partition and the tick, so they are unique across ticks and a re-evaluated
-tick asks for nothing twice. Scheduled runs carry a higher queue priority than backfills.
+Every run rebuilds the candidates before it sends and the marts after, so no run of a tick
+reads candidates older than the tick, and the marts end the tick current. Run keys name the
+partition and the tick, so they are unique across ticks and a re-evaluated tick asks for
+nothing twice. Scheduled runs carry a higher queue priority than backfills.
 """
 
 import os
@@ -16,7 +18,6 @@ from datetime import date, timedelta
 import dagster as dg
 import pandas as pd
 
-from hindsight_pipeline.interview_requests.assets import INTERVIEW_REQUESTS_KEY
 from hindsight_pipeline.interview_requests.jobs import daily_interview_requests
 from hindsight_pipeline.interview_requests.partitions import closed_lost_daily_partitions
 from hindsight_pipeline.interview_requests.schema import RESULTS_TABLE, Status
@@ -28,7 +29,7 @@ SCHEDULED_PRIORITY = "10"  # dagster/priority: ahead of backfill runs (0) in the
 
 
 def days_with_pending_retries(warehouse: Warehouse, before: date) -> list[date]:
-    if not warehouse.table_exists("hindsight", "interview_requests"):
+    if not warehouse.table_exists(*RESULTS_TABLE.split(".")):
         return []
     found = warehouse.query_df(
         f"select distinct closed_lost_date from {RESULTS_TABLE} "
@@ -46,24 +47,20 @@ def tick_run_requests(
     lookback = [yesterday - timedelta(days=n) for n in range(1, lookback_days + 1)]
     sweep = sorted({d for d in retry_days if d < yesterday - timedelta(days=lookback_days)})
     tags = {"dagster/priority": SCHEDULED_PRIORITY, "hindsight/tick": tick_day.isoformat()}
-    requests = [
-        dg.RunRequest(
-            run_key=f"{yesterday}@{tick_day}",
-            partition_key=yesterday.isoformat(),
-            tags={**tags, "hindsight/reason": "daily"},
-        )
+    days = [
+        (yesterday, "daily"),
+        *((day, "lookback") for day in lookback),
+        *((day, "retry_sweep") for day in sweep),
     ]
-    for day, reason in [*((d, "lookback") for d in lookback), *((d, "retry_sweep") for d in sweep)]:
-        if day >= first_day:
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"{day}@{tick_day}",
-                    partition_key=day.isoformat(),
-                    asset_selection=[INTERVIEW_REQUESTS_KEY],
-                    tags={**tags, "hindsight/reason": reason},
-                )
-            )
-    return requests
+    return [
+        dg.RunRequest(
+            run_key=f"{day}@{tick_day}",
+            partition_key=day.isoformat(),
+            tags={**tags, "hindsight/reason": reason},
+        )
+        for day, reason in days
+        if day >= first_day
+    ]
 
 
 @dg.schedule(

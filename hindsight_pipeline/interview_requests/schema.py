@@ -5,6 +5,7 @@ These are the project's output contract (DESIGN.md, "Output"): change them only 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 RESULTS_SCHEMA = "hindsight"
@@ -12,6 +13,14 @@ RESULTS_TABLE = f"{RESULTS_SCHEMA}.interview_requests"
 ATTEMPTS_TABLE = f"{RESULTS_SCHEMA}.interview_request_attempts"
 LEASES_TABLE = f"{RESULTS_SCHEMA}.sender_leases"
 PREVIEW_TABLE = f"{RESULTS_SCHEMA}.interview_request_previews"
+
+
+RowKey = tuple[str, str]  # (deal_id, contact_id): the results table's unique key
+
+
+def warehouse_now() -> datetime:
+    """Now, as the tables' timestamp columns hold it: naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Status(StrEnum):

@@ -9,12 +9,12 @@ ledger. Ledger calls run in a worker thread: a busy warehouse never stalls the H
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -25,24 +25,27 @@ from hindsight_pipeline.hindsight_api import (
     UnauthorizedError,
 )
 from hindsight_pipeline.interview_requests.ledger import Ledger
-from hindsight_pipeline.rate_limiting import SendProgress
 from hindsight_pipeline.interview_requests.outcomes import (
     Outcome,
     accepted,
     refused,
     rejects_deal_id,
 )
+from hindsight_pipeline.interview_requests.schema import RowKey, warehouse_now
+from hindsight_pipeline.rate_limiting import SendProgress
 
 log = logging.getLogger(__name__)
-RowKey = tuple[str, str]  # (deal_id, contact_id)
 
 _current_row: contextvars.ContextVar[tuple[RowKey, str] | None] = contextvars.ContextVar(
     "hindsight_current_row", default=None
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+# Why eligible rows were left unsent, as their pending_retry rows say.
+DEFERRED = {
+    "paused": ("paused", "Not sent: sends were paused. A later run sends it after a resume."),
+    "cap": ("run_cap_reached", "Not sent: the run reached its cap of sends. A later run sends it."),
+}
 
 
 @dataclass
@@ -53,6 +56,7 @@ class SendSummary:
     requests_sent: int = 0  # HTTP attempts, retries included
     by_status: dict[str, int] = field(default_factory=dict)
     stopped_by: str | None = None  # "paused", "cap", "unauthorized"
+    deferred: int = 0  # eligible rows left for a later run (paused, cap): pending_retry
     elapsed_s: float = 0.0
 
 
@@ -86,7 +90,7 @@ class AttemptLog:
                 "dagster_run_id": self.run_id,
                 "event": "http_attempt",
                 "attempt": record.attempt,
-                "attempted_at": _now(),
+                "attempted_at": warehouse_now(),
                 "http_status": record.http_status,
                 "error_code": record.error_code,
                 "outcome": "accepted" if record.outcome == "ok" else record.outcome,
@@ -108,13 +112,15 @@ async def send_one(
     _current_row.set((key, request.contact_email))
     try:
         response = await client.create_interview(request)
-        return accepted(deal_id, contact_id, response, attempts=response.attempts, at=_now())
+        return accepted(
+            deal_id, contact_id, response, attempts=response.attempts, at=warehouse_now()
+        )
     except Exception as error:  # every failure becomes a row; none is lost
         attempts = getattr(error, "attempts", 1) or 1
         if not (rejects_deal_id(error) and request.deal_id):
             if isinstance(error, UnauthorizedError):
                 raise
-            return refused(deal_id, contact_id, error, attempts=attempts, at=_now())
+            return refused(deal_id, contact_id, error, attempts=attempts, at=warehouse_now())
         note = (
             f"Hindsight rejected deal_id {request.deal_id!r} ({getattr(error, 'message', '')}); "
             "sent again without the deal."
@@ -129,11 +135,15 @@ async def send_one(
                 contact_id,
                 retry_error,
                 attempts=attempts + (getattr(retry_error, "attempts", 1) or 1),
-                at=_now(),
+                at=warehouse_now(),
             )
         else:
             outcome = accepted(
-                deal_id, contact_id, response, attempts=attempts + response.attempts, at=_now()
+                deal_id,
+                contact_id,
+                response,
+                attempts=attempts + response.attempts,
+                at=warehouse_now(),
             )
         outcome.notes = note
         return outcome
@@ -187,7 +197,7 @@ class PartitionSender:
                     outcome = await send_one(self.client, key, requests[key])
                 except UnauthorizedError as error:
                     unauthorized.append(key)
-                    outcome = refused(*key, error, attempts=error.attempts or 1, at=_now())
+                    outcome = refused(*key, error, attempts=error.attempts or 1, at=warehouse_now())
                 answers.append(outcome)
                 answered.set()
                 queue.task_done()
@@ -229,14 +239,14 @@ class PartitionSender:
                     summary.cooled += len(claim.cooled)
                     summary.taken += claim.taken
                     outstanding += len(claim.claimed)
-                    for key in zip(claim.claimed["opportunity_id"], claim.claimed["contact_id"], strict=True):
+                    for key in zip(
+                        claim.claimed["opportunity_id"], claim.claimed["contact_id"], strict=True
+                    ):
                         queue.put_nowait(key)
                 if outstanding == 0 and (stop or position >= len(pending) or summary.stopped_by):
                     break
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(answered.wait(), timeout=settings.flush_every_s)
-                except TimeoutError:
-                    pass
                 answered.clear()
                 due = time.monotonic() - last_flush >= settings.flush_every_s
                 if answers and (due or len(answers) >= half or queue.empty()):
@@ -253,6 +263,12 @@ class PartitionSender:
                     )
                     outstanding -= len(held)
             await flush()
+            if summary.stopped_by in DEFERRED and position < len(pending):
+                # Never left without a row: the next run of the day, or the sweep, sends them.
+                code, message = DEFERRED[summary.stopped_by]
+                left = pending.iloc[position:]
+                await asyncio.to_thread(self.ledger.defer, left, error_code=code, message=message)
+                summary.deferred = len(left)
             if self.progress:
                 self.progress.finish()
         finally:

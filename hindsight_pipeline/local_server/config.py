@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from hindsight_pipeline.hindsight_api.plans import PLAN_LIMITS_PER_MINUTE
 from hindsight_pipeline.local_server.faults import FaultConfig
 
 DEFAULT_API_KEY = "hs_local_dev_key"
 DEFAULT_SEQUENCE_IDS = ("seq_winloss_default", "seq_winloss_enterprise")
 DEFAULT_INTERVIEW_TYPE_IDS = ("itype_winloss_buyer",)
-PLAN_LIMITS = {"essentials": 60, "growth": 300, "enterprise": 1000}
+# By plan name, as the command line takes it; the figures are the API contract's.
+PLAN_LIMITS: dict[str, int] = {plan.value: limit for plan, limit in PLAN_LIMITS_PER_MINUTE.items()}
 
 _COMPANIES = (
     "Acme Corp", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises",

@@ -7,8 +7,9 @@ the resource in :mod:`.resource` builds these.
 How a permit is obtained: within a process, callers queue on a gate (one per event loop),
 so only one of them at a time talks to the store; it asks the store for a permit and, if
 refused, sleeps for the wait the store computed, then asks again. The store's answer
-already accounts for the sliding window, a 429 pause, what the server says is left and
-normal-priority waiters elsewhere (see :mod:`.key_state`). Store calls are blocking, so they
+already accounts for the sliding window, the steady pace (one permit per span / limit), a
+429 pause, what the server says is left and normal-priority waiters elsewhere (see
+:mod:`.key_state`). Store calls are blocking, so they
 run in a worker thread: the event loop keeps serving the requests in flight.
 """
 
@@ -149,6 +150,8 @@ class SharedRateLimiter:
             span_s=policy.span_seconds,
             priority=self._priority,
             waiter_id=f"{self._waiter_prefix}:{uuid.uuid4().hex[:8]}",
+            pace_s=policy.pace_seconds,
+            pace_slack_s=policy.pace_slack_seconds,
         )
         async with self._gate():
             while True:

@@ -1,13 +1,16 @@
 """The Dagster resource that hands out shared rate limiters for the Hindsight API key.
 
-Declared once in the definitions (``plan=dg.EnvVar("HINDSIGHT_PLAN")`` there); a sending
-asset calls :meth:`HindsightRateLimiter.get_limiter` and gives the limiter to the client.
-Every run, every process and (with Redis or Postgres) every host that uses the same store
-and ``key_id`` shares one budget.
+Declared once in :mod:`.definitions`, from the environment. A sending asset calls
+:meth:`HindsightRateLimiter.get_limiter` with the key's non-secret name (the Hindsight
+resource's ``key_id``, :func:`.store.api_key_fingerprint` of the API key) and gives the
+limiter to the client. Every run, every process and (with Redis or Postgres) every host
+that uses the same store and the same API key shares one budget: the budget is named by
+the key itself, so two settings can never split one key's budget in two.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from hindsight_pipeline.rate_limiting.store import (
 )
 
 STORE_ENV_VAR = "HINDSIGHT_RATE_LIMIT_STORE"
+SHARE_ENV_VAR = "HINDSIGHT_RATE_LIMIT_SHARE"
 # <project>/data/rate_limiter: the project's data folder, next to the embedded warehouse.
 DEFAULT_STORE_DIR = Path(__file__).resolve().parents[2] / "data" / "rate_limiter"
 
@@ -45,20 +49,16 @@ class HindsightRateLimiter(dg.ConfigurableResource):
         default=60.0,
         description="The window of limit_per_window, in seconds (plans are per minute).",
     )
-    share: float = Field(
-        default=1.0,
+    share: float | None = Field(
+        default=None,
         description="Fraction (0-1] of the limit this pipeline may use; the rest is left to "
-        "other tools on the same key.",
+        "other tools on the same key. Default: $HINDSIGHT_RATE_LIMIT_SHARE, else 1.0.",
     )
     store_url: str | None = Field(
         default=None,
         description="Where the shared state lives: a directory (one host), redis://... or "
         "postgresql://... (several hosts). Default: $HINDSIGHT_RATE_LIMIT_STORE, else "
         "<project>/data/rate_limiter.",
-    )
-    key_id: str = Field(
-        default="default",
-        description="A non-secret name of the API key (api_key_fingerprint(key)); never the key.",
     )
     max_in_flight: int | None = Field(
         default=None,
@@ -72,8 +72,31 @@ class HindsightRateLimiter(dg.ConfigurableResource):
     arrival_guard_seconds: float | None = Field(
         default=None,
         description="Margin for requests reaching the server a little after they are "
-        "granted; default 2% of the window, at most 0.5 s.",
+        "granted; default 2% of the window, between 0.1 s and 0.5 s.",
     )
+
+    @property
+    def resolved_share(self) -> float:
+        """``share``, else $HINDSIGHT_RATE_LIMIT_SHARE, else 1.0.
+
+        Read here, when a run uses the limiter, not when the definitions load: a bad value
+        fails the runs that send, with the variable named, and never the code location.
+        """
+        if self.share is not None:
+            return self.share
+        text = os.environ.get(SHARE_ENV_VAR, "").strip()
+        if not text:
+            return 1.0
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0.0 < value <= 1.0:  # NaN fails too
+            raise ValueError(
+                f"{SHARE_ENV_VAR} must be a number in (0, 1] (the fraction of the plan's "
+                f"limit this pipeline may use, e.g. 0.8), got {text[:40]!r}"
+            )
+        return value
 
     @property
     def policy(self) -> RateLimitPolicy:
@@ -82,7 +105,7 @@ class HindsightRateLimiter(dg.ConfigurableResource):
             self.plan,
             limit_per_window=self.limit_per_window,
             window_seconds=self.window_seconds,
-            share=self.share,
+            share=self.resolved_share,
             arrival_guard_seconds=self.arrival_guard_seconds,
         )
 
@@ -123,18 +146,19 @@ class HindsightRateLimiter(dg.ConfigurableResource):
         )
         url = self.resolved_store_url
         return (
-            f"rate limit: {source}, share {self.share:g} -> {policy.effective_limit} per "
+            f"rate limit: {source}, share {self.resolved_share:g} -> {policy.effective_limit} per "
             f"{policy.window_seconds:g}s, {self.concurrency} in flight, "
             f"{store_kind(url)} store {redact_url(url)}"
         )
 
     def get_limiter(
-        self, priority: Priority | str = Priority.NORMAL, key_id: str | None = None
+        self, *, key_id: str, priority: Priority | str = Priority.NORMAL
     ) -> SharedRateLimiter:
-        """A limiter for the client's ``limiter=``; ``key_id`` overrides the resource's."""
+        """A limiter for the client's ``limiter=``, on the budget of the API key named
+        ``key_id`` (``api_key_fingerprint(api_key)``: the Hindsight resource's ``key_id``)."""
         return SharedRateLimiter(
             shared_store(self.resolved_store_url),
-            validate_key_id(key_id if key_id is not None else self.key_id),
+            validate_key_id(key_id),
             self.policy,
             priority=priority,
         )
@@ -144,5 +168,4 @@ class HindsightRateLimiter(dg.ConfigurableResource):
         if self.max_in_flight is not None and self.max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         _ = self.policy
-        validate_key_id(self.key_id)
         store_kind(self.resolved_store_url)

@@ -29,11 +29,22 @@ import hashlib
 import os
 import re
 import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from hindsight_pipeline.rate_limiting.key_state import AcquireDecision, AcquireRequest, KeyState
+from hindsight_pipeline.rate_limiting.key_state import (
+    AcquireDecision,
+    AcquireRequest,
+    KeyState,
+    apply_pause,
+    apply_server_view,
+    decide_acquire,
+)
+
+T = TypeVar("T")
 
 _KEY_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
@@ -75,6 +86,51 @@ class RateLimitStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class KeyStateStore(ABC):
+    """A store that keeps each key's :class:`KeyState` whole and runs :mod:`.key_state`'s
+    steps on it in Python (the file and Postgres stores; Redis runs them as Lua instead).
+
+    A subclass provides :meth:`_step` (load, step on the store's clock, save: atomically),
+    :meth:`~RateLimitStore.now` and :meth:`~RateLimitStore.close`.
+    """
+
+    @abstractmethod
+    def _step(self, key_id: str, step: Callable[[KeyState, float], T], *, write: bool = True) -> T:
+        """``step(state, now)`` on the key's state, atomically; the state saved if ``write``."""
+
+    def acquire(self, key_id: str, request: AcquireRequest) -> AcquireDecision:
+        return self._step(key_id, lambda state, now: decide_acquire(state, request, now))
+
+    def record_server_view(
+        self,
+        key_id: str,
+        *,
+        remaining: int,
+        reset_at: float,
+        acquired_at: float,
+        span_s: float,
+        same_window_tolerance_s: float,
+    ) -> None:
+        self._step(
+            key_id,
+            lambda state, now: apply_server_view(
+                state,
+                remaining=remaining,
+                reset_at=reset_at,
+                acquired_at=acquired_at,
+                now=now,
+                span_s=span_s,
+                same_window_tolerance_s=same_window_tolerance_s,
+            ),
+        )
+
+    def pause(self, key_id: str, until: float) -> None:
+        self._step(key_id, lambda state, now: apply_pause(state, until))
+
+    def snapshot(self, key_id: str) -> KeyState:
+        return self._step(key_id, lambda state, now: state, write=False)
 
 
 class _Revealable(Protocol):

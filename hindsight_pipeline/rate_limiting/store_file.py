@@ -18,15 +18,12 @@ from typing import TypeVar
 
 from filelock import FileLock, Timeout
 
-from hindsight_pipeline.rate_limiting.key_state import (
-    AcquireDecision,
-    AcquireRequest,
-    KeyState,
-    apply_pause,
-    apply_server_view,
-    decide_acquire,
+from hindsight_pipeline.rate_limiting.key_state import KeyState
+from hindsight_pipeline.rate_limiting.store import (
+    KeyStateStore,
+    RateLimitStoreError,
+    validate_key_id,
 )
-from hindsight_pipeline.rate_limiting.store import RateLimitStoreError, validate_key_id
 
 T = TypeVar("T")
 
@@ -35,7 +32,7 @@ T = TypeVar("T")
 LOCK_TIMEOUT_SECONDS = 30.0
 
 
-class FileStore:
+class FileStore(KeyStateStore):
     """Keys' states as ``<directory>/<key_id>.json`` (+ ``.lock``)."""
 
     def __init__(self, directory: Path) -> None:
@@ -81,38 +78,6 @@ class FileStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-
-    def acquire(self, key_id: str, request: AcquireRequest) -> AcquireDecision:
-        return self._step(key_id, lambda state, now: decide_acquire(state, request, now))
-
-    def record_server_view(
-        self,
-        key_id: str,
-        *,
-        remaining: int,
-        reset_at: float,
-        acquired_at: float,
-        span_s: float,
-        same_window_tolerance_s: float,
-    ) -> None:
-        self._step(
-            key_id,
-            lambda state, now: apply_server_view(
-                state,
-                remaining=remaining,
-                reset_at=reset_at,
-                acquired_at=acquired_at,
-                now=now,
-                span_s=span_s,
-                same_window_tolerance_s=same_window_tolerance_s,
-            ),
-        )
-
-    def pause(self, key_id: str, until: float) -> None:
-        self._step(key_id, lambda state, now: apply_pause(state, until))
-
-    def snapshot(self, key_id: str) -> KeyState:
-        return self._step(key_id, lambda state, now: state, write=False)
 
     def now(self) -> float:
         return time.time()

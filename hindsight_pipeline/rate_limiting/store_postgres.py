@@ -4,6 +4,12 @@
 step itself is :mod:`.key_state`'s, on the database's clock (``clock_timestamp()``). One
 connection per store (per process), used by one thread at a time; a broken connection is
 replaced once, then the error is raised.
+
+Every wait is bounded: connecting (``connect_timeout``), a statement and a row lock
+(``statement_timeout`` / ``lock_timeout``, set on the session), a transaction left open
+by a stuck process (``idle_in_transaction_session_timeout``, so its row lock is freed),
+and a silent network (TCP keepalives). A step holds the row lock for milliseconds, so
+these never fire in normal operation.
 """
 
 from __future__ import annotations
@@ -15,15 +21,9 @@ from typing import TypeVar
 import psycopg
 from psycopg import sql
 
-from hindsight_pipeline.rate_limiting.key_state import (
-    AcquireDecision,
-    AcquireRequest,
-    KeyState,
-    apply_pause,
-    apply_server_view,
-    decide_acquire,
-)
+from hindsight_pipeline.rate_limiting.key_state import KeyState
 from hindsight_pipeline.rate_limiting.store import (
+    KeyStateStore,
     RateLimitStoreError,
     redact_url,
     validate_key_id,
@@ -36,9 +36,12 @@ DEFAULT_TABLE = "hindsight_rate_limit_state"
 # (CREATE TABLE IF NOT EXISTS is not safe against itself).
 _CREATE_LOCK_ID = 0x48_52_4C_53  # "HRLS"
 CONNECT_TIMEOUT_SECONDS = 10
+STATEMENT_TIMEOUT_MS = 5_000
+LOCK_TIMEOUT_MS = 5_000
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000
 
 
-class PostgresStore:
+class PostgresStore(KeyStateStore):
     """Keys' states in the table ``table`` of the database at ``url``."""
 
     def __init__(self, url: str, *, table: str = DEFAULT_TABLE) -> None:
@@ -53,17 +56,42 @@ class PostgresStore:
 
     def _connect(self) -> psycopg.Connection:
         # Autocommit: every step is an explicit `with conn.transaction()` block.
-        conn = psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=True)
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK_ID,))
+        conn = psycopg.connect(
+            self._url,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            # A dead peer is noticed after about idle + interval x count = 25 s of silence.
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+        )
+        try:
+            # Session settings (not in the URL's `options`, which poolers such as PgBouncer
+            # refuse); lock_timeout also bounds the advisory lock below.
             conn.execute(
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} ("
-                    " key_id text PRIMARY KEY,"
-                    " state jsonb NOT NULL,"
-                    " updated_at timestamptz NOT NULL DEFAULT now())"
-                ).format(self._table)
+                "SELECT set_config('statement_timeout', %s, false),"
+                " set_config('lock_timeout', %s, false),"
+                " set_config('idle_in_transaction_session_timeout', %s, false)",
+                (
+                    str(STATEMENT_TIMEOUT_MS),
+                    str(LOCK_TIMEOUT_MS),
+                    str(IDLE_IN_TRANSACTION_TIMEOUT_MS),
+                ),
             )
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK_ID,))
+                conn.execute(
+                    sql.SQL(
+                        "CREATE TABLE IF NOT EXISTS {} ("
+                        " key_id text PRIMARY KEY,"
+                        " state jsonb NOT NULL,"
+                        " updated_at timestamptz NOT NULL DEFAULT now())"
+                    ).format(self._table)
+                )
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _step(self, key_id: str, step: Callable[[KeyState, float], T], *, write: bool = True) -> T:
@@ -131,38 +159,6 @@ class PostgresStore:
                 self._conn.close()
             finally:
                 self._conn = None
-
-    def acquire(self, key_id: str, request: AcquireRequest) -> AcquireDecision:
-        return self._step(key_id, lambda state, now: decide_acquire(state, request, now))
-
-    def record_server_view(
-        self,
-        key_id: str,
-        *,
-        remaining: int,
-        reset_at: float,
-        acquired_at: float,
-        span_s: float,
-        same_window_tolerance_s: float,
-    ) -> None:
-        self._step(
-            key_id,
-            lambda state, now: apply_server_view(
-                state,
-                remaining=remaining,
-                reset_at=reset_at,
-                acquired_at=acquired_at,
-                now=now,
-                span_s=span_s,
-                same_window_tolerance_s=same_window_tolerance_s,
-            ),
-        )
-
-    def pause(self, key_id: str, until: float) -> None:
-        self._step(key_id, lambda state, now: apply_pause(state, until))
-
-    def snapshot(self, key_id: str) -> KeyState:
-        return self._step(key_id, lambda state, now: state, write=False)
 
     def now(self) -> float:
         with self._lock:

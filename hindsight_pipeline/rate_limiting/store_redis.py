@@ -1,8 +1,8 @@
 """The Redis store: each step is one Lua script, atomic in Redis, on Redis's own clock.
 
 Per key, three Redis keys sharing a hash tag (so a cluster keeps them on one node):
-``...:grants`` (sorted set of grant times), ``...:state`` (hash: pause_until, reset_at,
-left, seen_acq, seq) and ``...:waiters`` (sorted set: normal waiter -> retry time). The
+``...:grants`` (sorted set of grant times), ``...:state`` (hash: paced, pause_until,
+reset_at, left, seen_acq, seq) and ``...:waiters`` (sorted set: normal waiter -> retry time). The
 scripts mirror :mod:`.key_state` step for step; the store tests run the same cases
 against both. Times travel as strings with microseconds (``%.6f``): Lua would round a
 number to 14 digits.
@@ -31,6 +31,11 @@ from hindsight_pipeline.rate_limiting.store import (
 KEY_PREFIX = "hindsight:rate_limit"
 # Idle keys disappear on their own after this long (plus the span).
 IDLE_EXPIRY_SECONDS = 3600
+# Bounds on every network wait: without them a dead Redis host (no RST, packets dropped)
+# holds the sender forever. A step is one short script, answered in well under a second;
+# query parameters of the URL (``?socket_timeout=...``) take precedence.
+SOCKET_CONNECT_TIMEOUT_SECONDS = 5.0
+SOCKET_TIMEOUT_SECONDS = 5.0
 
 _PRELUDE = """
 local t = redis.call('TIME')
@@ -47,7 +52,7 @@ local function touch(ttl)
 end
 """
 
-# ARGV: limit, span, priority, waiter, grace, yield, ttl_ms
+# ARGV: limit, span, priority, waiter, grace, yield, ttl_ms, pace, pace slack
 _ACQUIRE = (
     _PRELUDE
     + """
@@ -56,10 +61,13 @@ local span = tonumber(ARGV[2])
 local low = ARGV[3] == 'low'
 local waiter = ARGV[4]
 prune(span, tonumber(ARGV[5]))
-local st = redis.call('HMGET', KEYS[2], 'pause_until', 'reset_at', 'left')
+local pace = tonumber(ARGV[8])
+local slack = math.max(pace, tonumber(ARGV[9]))
+local st = redis.call('HMGET', KEYS[2], 'pause_until', 'reset_at', 'left', 'paced')
 local pause = tonumber(st[1] or '0')
 local reset = tonumber(st[2] or '0')
 local left = st[3] and tonumber(st[3]) or nil
+local paced = tonumber(st[4] or '0')
 local blocked = false
 local wait = 0
 local reason = 'granted'
@@ -73,6 +81,10 @@ if n >= limit then
   local b = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
   local c = tonumber(b[2]) + span - now
   if (not blocked) or c > wait then blocked = true; wait = c; reason = 'window_full' end
+end
+if pace > 0 and paced - slack > now then
+  local c = paced - slack - now
+  if (not blocked) or c > wait then blocked = true; wait = c; reason = 'paced' end
 end
 if low then
   local top = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
@@ -92,6 +104,7 @@ if blocked then
 end
 local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
 redis.call('ZADD', KEYS[1], fmt(now), tostring(seq))
+if pace > 0 then redis.call('HSET', KEYS[2], 'paced', fmt(math.max(paced, now) + pace)) end
 if left ~= nil then redis.call('HSET', KEYS[2], 'left', left - 1) end
 if redis.call('ZSCORE', KEYS[3], waiter) then redis.call('ZADD', KEYS[3], fmt(now), waiter) end
 touch(tonumber(ARGV[7]))
@@ -148,7 +161,16 @@ class RedisStore:
 
     def __init__(self, url: str, *, client: redis.Redis | None = None) -> None:
         self._display_url = redact_url(url)
-        self._client = client if client is not None else redis.Redis.from_url(url)
+        self._client = (
+            client
+            if client is not None
+            else redis.Redis.from_url(
+                url,
+                socket_connect_timeout=SOCKET_CONNECT_TIMEOUT_SECONDS,
+                socket_timeout=SOCKET_TIMEOUT_SECONDS,
+                socket_keepalive=True,
+            )
+        )
         self._acquire: Script = self._client.register_script(_ACQUIRE)
         self._server_view: Script = self._client.register_script(_SERVER_VIEW)
         self._pause: Script = self._client.register_script(_PAUSE)
@@ -185,6 +207,8 @@ class RedisStore:
                 _fmt(NORMAL_LEASE_GRACE_SECONDS),
                 _fmt(LOW_PRIORITY_YIELD_SECONDS if request.priority is Priority.LOW else 0.0),
                 self._ttl_ms(request.span_s),
+                _fmt(request.pace_s),
+                _fmt(request.pace_slack_s),
             ],
         )
         granted, wait, now, reason = reply
@@ -240,6 +264,7 @@ class RedisStore:
         left = field("left")
         return KeyState(
             grants=sorted(score for _, score in grants),
+            paced_until=float(field("paced") or 0.0),
             pause_until=float(field("pause_until") or 0.0),
             server_reset_at=float(field("reset_at") or 0.0),
             server_left=None if left is None else int(float(left)),

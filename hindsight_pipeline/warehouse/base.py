@@ -14,6 +14,9 @@ from hindsight_pipeline.warehouse.session import Params, WarehouseSession
 
 T = TypeVar("T")
 WriteMode = Literal["replace", "append"]
+ScratchTables = Mapping[str, Mapping[str, str]]
+# How long a warehouse held by another process is waited out before a run gives up.
+BUSY_TIMEOUT_S = 30 * 60
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -24,7 +27,15 @@ class Warehouse(dg.ConfigurableResource):
     when the warehouse is busy (DuckDB allows one writer process at a time).
     """
 
-    def transaction(self, work: Callable[[WarehouseSession], T]) -> T:
+    def transaction(
+        self, work: Callable[[WarehouseSession], T], *, scratch: ScratchTables | None = None
+    ) -> T:
+        """Run ``work`` in one transaction; commit if it returns, roll back if it raises.
+
+        ``scratch`` names temporary tables (name -> column types) created on the connection
+        *before* the transaction begins: DDL never runs inside one, since on Snowflake it
+        would commit the open transaction and release its locks.
+        """
         raise NotImplementedError
 
     def write_df(
@@ -36,8 +47,23 @@ class Warehouse(dg.ConfigurableResource):
         mode: WriteMode = "append",
         column_types: Mapping[str, str] | None = None,
     ) -> int:
-        """Write ``df`` to ``schema.table`` (created from ``column_types`` when given)."""
-        raise NotImplementedError
+        """Write ``df`` to ``schema.table`` (created from ``column_types`` when given, else
+        from the frame's dtypes); ``replace`` drops the table first. Returns rows written."""
+
+        def write(session: WarehouseSession) -> int:
+            session.execute(f"create schema if not exists {schema}")
+            if mode == "replace":
+                session.execute(f"drop table if exists {schema}.{table}")
+            session.execute(create_table_sql(schema, table, column_types or sql_types_for(df)))
+            self._bulk_load(session, df, schema, table)
+            return len(df)
+
+        return self.transaction(write)
+
+    def _bulk_load(
+        self, session: WarehouseSession, df: pd.DataFrame, schema: str, table: str
+    ) -> None:
+        session.insert_df(f"{schema}.{table}", df)
 
     @contextlib.contextmanager
     def exclusive_use(self) -> Iterator[None]:
@@ -46,6 +72,15 @@ class Warehouse(dg.ConfigurableResource):
 
     def dbt_target(self) -> str:
         raise NotImplementedError
+
+    def is_busy_error(self, error_text: str) -> bool:
+        """Whether an error (as text, e.g. a dbt invocation's) means "held by another process,
+        try again later"; such errors are waited out, never a failed run."""
+        return False
+
+    def busy_retry_delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` after a busy error."""
+        return 1.0
 
     def dbt_env(self) -> dict[str, str]:
         """Environment a dbt invocation needs to reach this same warehouse."""
@@ -59,6 +94,13 @@ class Warehouse(dg.ConfigurableResource):
     def execute(self, sql: str, params: Params = None) -> None:
         self.transaction(lambda session: session.execute(sql, params))
 
+    def ensure_tables(self, schema: str, tables: Mapping[str, Mapping[str, str]]) -> None:
+        """Create ``schema`` and each table (name -> column types) where absent. Idempotent;
+        each statement on its own (DDL in a transaction would commit it on Snowflake)."""
+        self.execute(f"create schema if not exists {schema}")
+        for table, column_types in tables.items():
+            self.execute(create_table_sql(schema, table, column_types))
+
     def table_exists(self, schema: str, table: str) -> bool:
         found = self.query_df(
             "select count(*) as n from information_schema.tables "
@@ -71,6 +113,14 @@ class Warehouse(dg.ConfigurableResource):
 def create_table_sql(schema: str, table: str, column_types: Mapping[str, str]) -> str:
     columns = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in column_types.items())
     return f"create table if not exists {schema}.{table} (\n    {columns}\n)"
+
+
+def create_scratch_sql(name: str, column_types: Mapping[str, str]) -> str:
+    """A session's temporary table, without the constraints of the table it stages for."""
+    columns = ", ".join(
+        f"{column} {sql_type.replace(' not null', '')}" for column, sql_type in column_types.items()
+    )
+    return f"create temporary table {name} ({columns})"
 
 
 def sql_types_for(df: pd.DataFrame) -> dict[str, str]:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,15 +22,23 @@ from filelock import FileLock
 from pydantic import Field
 
 from hindsight_pipeline.paths import data_dir
-from hindsight_pipeline.warehouse.base import Warehouse, WriteMode, create_table_sql, sql_types_for
+from hindsight_pipeline.warehouse.base import (
+    BUSY_TIMEOUT_S,
+    ScratchTables,
+    Warehouse,
+    create_scratch_sql,
+)
 from hindsight_pipeline.warehouse.session import Params, WarehouseSession
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 DEFAULT_FILE_NAME = "warehouse.duckdb"
-# Conflicts with processes outside our lock: how long to keep trying before giving up.
-LOCK_CONFLICT_TIMEOUT_S = 30 * 60
+
+
+def lock_conflict_delay(attempt: int) -> float:
+    """Exponential backoff with jitter, capped at 5 s, before trying a locked file again."""
+    return min(5.0, 0.05 * 2 ** min(attempt, 7)) * (0.5 + random.random())
 
 
 def default_duckdb_path() -> Path:
@@ -39,10 +47,15 @@ def default_duckdb_path() -> Path:
 
 def is_lock_conflict(exc: BaseException) -> bool:
     """DuckDB's "another process holds the file" and in-process write-write conflicts."""
-    text = str(exc)
     return isinstance(exc, (duckdb.IOException, duckdb.TransactionException)) and (
-        "lock" in text.lower() or "conflict" in text.lower()
+        is_lock_conflict_message(str(exc))
     )
+
+
+def is_lock_conflict_message(text: str) -> bool:
+    """The same, from an error's text (as a dbt invocation reports it)."""
+    lowered = text.lower()
+    return "lock" in lowered or "conflict" in lowered
 
 
 class DuckDBSession:
@@ -86,13 +99,17 @@ class DuckDBWarehouse(Warehouse):
         with self._file_lock():
             yield
 
-    def transaction(self, work: Callable[[WarehouseSession], T]) -> T:
-        deadline = time.monotonic() + LOCK_CONFLICT_TIMEOUT_S
+    def transaction(
+        self, work: Callable[[WarehouseSession], T], *, scratch: ScratchTables | None = None
+    ) -> T:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
         attempt = 0
         while True:
             attempt += 1
             try:
                 with self._file_lock(), self._connect() as con:
+                    for name, column_types in (scratch or {}).items():
+                        con.execute(create_scratch_sql(name, column_types))
                     con.execute("begin transaction")
                     try:
                         result = work(DuckDBSession(con))
@@ -104,7 +121,7 @@ class DuckDBWarehouse(Warehouse):
             except (duckdb.IOException, duckdb.TransactionException) as exc:
                 if not is_lock_conflict(exc) or time.monotonic() > deadline:
                     raise
-                delay = min(5.0, 0.05 * 2 ** min(attempt, 7)) * (0.5 + random.random())
+                delay = lock_conflict_delay(attempt)
                 log.info("DuckDB file busy (%s); retrying in %.2fs", type(exc).__name__, delay)
                 time.sleep(delay)
 
@@ -118,27 +135,14 @@ class DuckDBWarehouse(Warehouse):
         finally:
             con.close()
 
-    def write_df(
-        self,
-        df: pd.DataFrame,
-        schema: str,
-        table: str,
-        *,
-        mode: WriteMode = "append",
-        column_types: Mapping[str, str] | None = None,
-    ) -> int:
-        def write(session: WarehouseSession) -> int:
-            session.execute(f"create schema if not exists {schema}")
-            if mode == "replace":
-                session.execute(f"drop table if exists {schema}.{table}")
-            session.execute(create_table_sql(schema, table, column_types or sql_types_for(df)))
-            session.insert_df(f"{schema}.{table}", df)
-            return len(df)
-
-        return self.transaction(write)
-
     def dbt_target(self) -> str:
         return "duckdb"
+
+    def is_busy_error(self, error_text: str) -> bool:
+        return is_lock_conflict_message(error_text)
+
+    def busy_retry_delay(self, attempt: int) -> float:
+        return lock_conflict_delay(attempt)
 
     def dbt_env(self) -> dict[str, str]:
         return {"DBT_TARGET": "duckdb", "DUCKDB_PATH": str(self.database_path)}

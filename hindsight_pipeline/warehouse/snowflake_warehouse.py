@@ -9,13 +9,17 @@ would commit an open transaction, so it is only used outside transactions (``wri
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pandas as pd
 from pydantic import Field
 
-from hindsight_pipeline.warehouse.base import Warehouse, WriteMode, create_table_sql, sql_types_for
+from hindsight_pipeline.warehouse.base import (
+    ScratchTables,
+    Warehouse,
+    create_scratch_sql,
+)
 from hindsight_pipeline.warehouse.session import Params, WarehouseSession
 
 T = TypeVar("T")
@@ -26,6 +30,10 @@ BOUND_INSERT_MAX_ROWS = 5_000
 class SnowflakeSession:
     def __init__(self, connection: Any) -> None:
         self._con = connection
+
+    @property
+    def connection(self) -> Any:
+        return self._con
 
     def execute(self, sql: str, params: Params = None) -> None:
         with self._con.cursor() as cur:
@@ -43,7 +51,7 @@ class SnowflakeSession:
             return
         columns = list(df.columns)
         placeholders = ", ".join("?" for _ in columns)
-        rows = df.astype(object).where(df.notna(), None).itertuples(index=False, name=None)
+        rows = _bindable(df).itertuples(index=False, name=None)
         with self._con.cursor() as cur:
             cur.executemany(
                 f"insert into {table} ({', '.join(columns)}) values ({placeholders})", list(rows)
@@ -81,12 +89,18 @@ class SnowflakeWarehouse(Warehouse):
             kwargs["password"] = self.password
         return snowflake.connector.connect(**{k: v for k, v in kwargs.items() if v is not None})
 
-    def transaction(self, work: Callable[[WarehouseSession], T]) -> T:
+    def transaction(
+        self, work: Callable[[WarehouseSession], T], *, scratch: ScratchTables | None = None
+    ) -> T:
         con = self._connect()
         try:
+            session = SnowflakeSession(con)
+            # Before the transaction: DDL inside it would commit it and release its locks.
+            for name, column_types in (scratch or {}).items():
+                session.execute(create_scratch_sql(name, column_types))
             con.autocommit(False)
             try:
-                result = work(SnowflakeSession(con))
+                result = work(session)
             except BaseException:
                 con.rollback()
                 raise
@@ -95,34 +109,21 @@ class SnowflakeWarehouse(Warehouse):
         finally:
             con.close()
 
-    def write_df(
-        self,
-        df: pd.DataFrame,
-        schema: str,
-        table: str,
-        *,
-        mode: WriteMode = "append",
-        column_types: Mapping[str, str] | None = None,
-    ) -> int:
+    def _bulk_load(
+        self, session: WarehouseSession, df: pd.DataFrame, schema: str, table: str
+    ) -> None:
+        # Large frames through a stage and one COPY (its temporary stage is DDL: only here,
+        # in write_df, never inside a ledger transaction).
+        if len(df) <= BOUND_INSERT_MAX_ROWS or not isinstance(session, SnowflakeSession):
+            super()._bulk_load(session, df, schema, table)
+            return
         from snowflake.connector.pandas_tools import write_pandas
 
-        con = self._connect()
-        try:
-            session = SnowflakeSession(con)
-            session.execute(f"create schema if not exists {schema}")
-            if mode == "replace":
-                session.execute(f"drop table if exists {schema}.{table}")
-            session.execute(create_table_sql(schema, table, column_types or sql_types_for(df)))
-            if len(df) <= BOUND_INSERT_MAX_ROWS:
-                session.insert_df(f"{schema}.{table}", df)
-            else:
-                frame = df.copy()
-                frame.columns = [c.upper() for c in frame.columns]
-                write_pandas(con, frame, table.upper(), schema=schema.upper())
-            con.commit()
-            return len(df)
-        finally:
-            con.close()
+        frame = df.copy()
+        frame.columns = [c.upper() for c in frame.columns]
+        write_pandas(
+            session.connection, frame, table.upper(), schema=schema.upper(), use_logical_type=True
+        )
 
     @contextlib.contextmanager
     def exclusive_use(self) -> Iterator[None]:
@@ -130,6 +131,22 @@ class SnowflakeWarehouse(Warehouse):
 
     def dbt_target(self) -> str:
         return "snowflake"
+
+
+def _bindable(df: pd.DataFrame) -> pd.DataFrame:
+    """Values the connector can bind: Python datetimes (not pandas Timestamps), None for nulls.
+
+    The connector picks a converter by the value's class name and has none for ``Timestamp``.
+    """
+    frame = df.astype(object)
+    for column in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[column]):
+            frame[column] = pd.Series(df[column].dt.to_pydatetime(), index=df.index, dtype=object)
+        else:
+            frame[column] = frame[column].map(
+                lambda v: v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
+            )
+    return frame.where(df.notna(), None)
 
 
 def _private_key_der(pem: str) -> bytes:

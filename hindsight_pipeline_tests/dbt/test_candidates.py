@@ -7,37 +7,106 @@ import pytest
 
 from hindsight_pipeline.demo_data import CrmFrames
 
-INTERNAL_DOMAINS = {"acme-software.com"}
+INTERNAL_DOMAINS = ("acme-software.com",)
 
 
-def expected_candidates(frames: CrmFrames) -> pd.DataFrame:
-    """DESIGN.md's rules, written independently of the SQL."""
-    opps = frames.opportunities.drop_duplicates("opportunity_id")
-    opps = opps[~opps["is_deleted"].fillna(False).astype(bool)]
-    lost = opps[
-        opps["is_closed"].fillna(False).astype(bool) & ~opps["is_won"].fillna(False).astype(bool)
-    ].copy()
+def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].fillna(False).astype(bool)
+
+
+def live_opportunities(frames: CrmFrames) -> pd.DataFrame:
+    """One row per opportunity; a key with any deleted copy is deleted (conservative)."""
+    opps = frames.opportunities
+    deleted = set(opps.loc[_flag(opps, "is_deleted"), "opportunity_id"])
+    opps = opps.drop_duplicates("opportunity_id")
+    return opps[~opps["opportunity_id"].isin(deleted)]
+
+
+def live_contacts(frames: CrmFrames) -> pd.DataFrame:
+    """One row per contact; any deleted copy means deleted, any opted-out copy opted out."""
+    contacts = frames.contacts
+    deleted = set(contacts.loc[_flag(contacts, "is_deleted"), "contact_id"])
+    opted_out = set(contacts.loc[_flag(contacts, "email_opt_out"), "contact_id"])
+    contacts = contacts.drop_duplicates("contact_id").copy()
+    contacts["email_opt_out"] = contacts["contact_id"].isin(opted_out)
+    return contacts[~contacts["contact_id"].isin(deleted)]
+
+
+def closed_lost(frames: CrmFrames) -> pd.DataFrame:
+    """Live closed-lost deals with their closed-lost date; those without one are left out."""
+    opps = live_opportunities(frames)
+    lost = opps[_flag(opps, "is_closed") & ~_flag(opps, "is_won")].copy()
     stage_day = pd.to_datetime(lost["stage_changed_at"]).dt.date
-    lost["closed_lost_date"] = stage_day.where(
-        lost["stage_changed_at"].notna(), pd.to_datetime(lost["close_date"]).dt.date
+    close_day = pd.Series(
+        [None if pd.isna(day) else day for day in lost["close_date"]],
+        index=lost.index,
+        dtype=object,
     )
-    contacts = frames.contacts.drop_duplicates("contact_id")
-    contacts = contacts[~contacts["is_deleted"].fillna(False).astype(bool)]
+    lost["closed_lost_date"] = stage_day.where(lost["stage_changed_at"].notna(), close_day)
+    return lost[lost["closed_lost_date"].notna()]
+
+
+def expected_candidates(
+    frames: CrmFrames,
+    *,
+    internal_domains: tuple[str, ...] = INTERNAL_DOMAINS,
+    min_deal_amount: float = 0,
+    interviewed_roles: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """DESIGN.md's rules, written independently of the SQL, for the given dbt vars."""
+    lost = closed_lost(frames)
+    contacts = live_contacts(frames)
     roles = frames.opportunity_contact_roles
-    primary = roles[roles["is_primary"].fillna(False).astype(bool)]
+    primary = roles[_flag(roles, "is_primary")]
+    if interviewed_roles:
+        primary = primary[primary["role"].isin(interviewed_roles)]
     primary = primary[primary["contact_id"].isin(contacts["contact_id"])]
-    primary = primary.groupby("opportunity_id", as_index=False)["contact_id"].min()
+    primary = primary.sort_values("contact_id").drop_duplicates("opportunity_id")
+    primary = primary.rename(columns={"role": "contact_role"})[
+        ["opportunity_id", "contact_id", "contact_role"]
+    ]
     rows = lost.merge(primary, on="opportunity_id").merge(
         contacts, on="contact_id", suffixes=("", "_c")
     )
     domain = rows["email"].fillna("").str.split("@").str[1].fillna("").str.strip().str.lower()
     accounts = frames.accounts.drop_duplicates("account_id")
-    rows = rows.merge(accounts[["account_id"]], on="account_id", how="left")
+    rows = rows.merge(accounts[["account_id", "segment"]], on="account_id", how="left")
     reason = pd.Series(None, index=rows.index, dtype=object)
-    reason[domain.isin(INTERNAL_DOMAINS)] = "internal_domain"
-    reason[rows["email_opt_out"].fillna(False).astype(bool)] = "opted_out"
+    amount = rows["amount"].astype("Float64")
+    reason[(amount < min_deal_amount).fillna(False).astype(bool)] = "below_minimum_amount"
+    reason[domain.isin({d.lower() for d in internal_domains})] = "internal_domain"
+    reason[rows["email_opt_out"].astype(bool)] = "opted_out"
     rows["exclusion_reason"] = reason
-    return rows[["opportunity_id", "contact_id", "closed_lost_date", "exclusion_reason"]]
+    return rows[
+        [
+            "opportunity_id",
+            "contact_id",
+            "closed_lost_date",
+            "exclusion_reason",
+            "contact_role",
+            "segment",
+            "amount",
+        ]
+    ]
+
+
+KEY_COLUMNS = ["opportunity_id", "contact_id", "closed_lost_date", "exclusion_reason"]
+
+
+def as_set(frame: pd.DataFrame) -> set[tuple]:
+    return {
+        tuple(None if pd.isna(value) else value for value in row)
+        for row in frame.itertuples(index=False, name=None)
+    }
+
+
+def comparable(candidates: pd.DataFrame) -> pd.DataFrame:
+    got = candidates[KEY_COLUMNS].copy()
+    got["closed_lost_date"] = pd.to_datetime(got["closed_lost_date"]).dt.date
+    got["exclusion_reason"] = (
+        got["exclusion_reason"].astype(object).where(got["exclusion_reason"].notna(), None)
+    )
+    return got
 
 
 @pytest.fixture(scope="module")
@@ -57,23 +126,9 @@ def test_candidates_match_the_rules_row_for_row(
     built_warehouse: tuple, candidates: pd.DataFrame
 ) -> None:
     _, frames = built_warehouse
-    expected = expected_candidates(frames)
+    expected = expected_candidates(frames)[KEY_COLUMNS]
     assert len(expected) > 50  # a real partition's worth, not an empty table
-    got = candidates[
-        ["opportunity_id", "contact_id", "closed_lost_date", "exclusion_reason"]
-    ].copy()
-    got["closed_lost_date"] = pd.to_datetime(got["closed_lost_date"]).dt.date
-    got["exclusion_reason"] = (
-        got["exclusion_reason"].astype(object).where(got["exclusion_reason"].notna(), None)
-    )
-
-    def as_set(frame: pd.DataFrame) -> set[tuple]:
-        return {
-            tuple(None if pd.isna(value) else value for value in row)
-            for row in frame.itertuples(index=False, name=None)
-        }
-
-    assert as_set(got) == as_set(expected)
+    assert as_set(comparable(candidates)) == as_set(expected)
     assert candidates["opportunity_id"].is_unique
 
 
@@ -83,6 +138,7 @@ def test_only_live_closed_lost_deals_appear(
     _, frames = built_warehouse
     opps = frames.opportunities
     present = set(candidates["opportunity_id"])
+    # (any copy deleted = deleted: the conflicting_duplicate_row scenarios have a live copy too)
     won = set(opps.loc[opps["is_won"].fillna(False).astype(bool), "opportunity_id"])
     open_ = set(opps.loc[~opps["is_closed"].fillna(False).astype(bool), "opportunity_id"])
     deleted = set(opps.loc[opps["is_deleted"].fillna(False).astype(bool), "opportunity_id"])

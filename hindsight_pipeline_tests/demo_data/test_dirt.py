@@ -52,7 +52,7 @@ def _primary_on_lost(f: CrmFrames) -> pd.DataFrame:
     lost = _lost(f)
     primary = roles[roles["is_primary"]].merge(lost, on="opportunity_id")
     primary["day"] = _closed_lost_day(primary)
-    return primary
+    return primary[primary["day"].notna()]  # a deal with no date belongs to no day
 
 
 def _shared_contact_gaps(f: CrmFrames) -> pd.Series:
@@ -211,7 +211,9 @@ def test_scenario_deals_are_closed_lost_on_the_scenario_day(small: CrmFrames) ->
     kinds = rows["kind"].to_numpy()
     closed_lost_day = _closed_lost_day(deal).to_numpy()
     for kind, day, close in zip(kinds, closed_lost_day, deal["close_date"], strict=True):
-        if kind == "stage_changed_other_day":
+        if kind == "closed_lost_date_null":
+            assert pd.isna(day) and pd.isna(close)
+        elif kind == "stage_changed_other_day":
             assert abs((day - scenario_day).days) == 1
         elif kind == "shared_contact_weeks_apart":
             assert close in (scenario_day, SMALL.end_date)

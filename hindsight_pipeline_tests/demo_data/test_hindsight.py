@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pandas as pd
+
 from hindsight_pipeline.demo_data import CrmFrames, hindsight_deals
 
 
@@ -14,20 +16,15 @@ def test_hindsight_deals_are_the_known_ids(small: CrmFrames) -> None:
 
     by_opportunity = opportunities.set_index("opportunity_id")
     for deal in deals:
-        assert set(deal) == {
-            "id",
-            "name",
-            "amount",
-            "salesforce_id",
-            "hubspot_id",
-            "status_id",
-            "type",
-            "region",
-        }
         row = by_opportunity.loc[deal["salesforce_id"]]
-        assert deal["id"] == row["hindsight_deal_id"]
-        assert deal["name"] == row["opportunity_name"]
-        assert deal["hubspot_id"] is None
-        assert deal["status_id"] == row["stage_name"].lower().replace(" ", "_")
-        assert deal["type"] == row["opportunity_type"] and deal["region"] == row["region"]
         assert deal["amount"] is None or isinstance(deal["amount"], float)
+        assert deal == {
+            "id": row["hindsight_deal_id"],
+            "name": row["opportunity_name"],
+            "amount": None if pd.isna(row["amount"]) else float(row["amount"]),
+            "salesforce_id": row.name,
+            "hubspot_id": None,
+            "status_id": row["stage_name"].lower().replace(" ", "_"),
+            "type": row["opportunity_type"],
+            "region": row["region"],
+        }

@@ -22,6 +22,18 @@ def _config(frames: CrmFrames, small: CrmFrames) -> DemoDataConfig:
     return SMALL if frames is small else MEDIUM
 
 
+def conflicting_keys(frames: CrmFrames, key: str) -> set[str]:
+    """Keys of the conflicting_duplicate_row scenarios whose copies disagree, in one table:
+    the opted-out and deleted contact copies, the deleted deal copy."""
+    log = frames.dirt[
+        frames.dirt["scenario"] & (frames.dirt["kind"] == "conflicting_duplicate_row")
+    ]
+    assert len(log) == 3
+    if key == "contact_id":
+        return set(log["contact_id"].iloc[:2])
+    return set(log["opportunity_id"].iloc[2:])
+
+
 @pytest.mark.parametrize(
     ("table", "key"), [("contacts", "contact_id"), ("opportunities", "opportunity_id")]
 )
@@ -31,11 +43,16 @@ def test_keys_unique_except_sync_duplicates_which_are_exact_copies(
     frame = frames.tables()[table]
     repeated = frame[frame[key].duplicated(keep=False)]
     assert len(repeated) > 0  # the sync dirt is there
-    # Every repeated key is an exact copy: dropping exact duplicates makes the key unique.
+    # Every repeated key is an exact copy, except the few scenario rows whose copies disagree
+    # on purpose (conflicting_duplicate_row): dropping exact duplicates makes the key unique.
+    conflicting = conflicting_keys(frames, key)
     deduplicated = frame.drop_duplicates()
-    assert deduplicated[key].is_unique
+    assert deduplicated[key].is_unique is False
+    assert set(deduplicated.loc[deduplicated[key].duplicated(keep=False), key]) == conflicting
+    assert deduplicated[~deduplicated[key].isin(conflicting)][key].is_unique
     # The originals come first; copies are appended at the end.
-    assert not frame[key].iloc[: deduplicated.shape[0]].duplicated().any()
+    unique_rows = frame[key].nunique()
+    assert not frame[key].iloc[:unique_rows].duplicated().any()
     logged = set(
         frames.dirt.loc[
             frames.dirt["kind"]
@@ -43,7 +60,22 @@ def test_keys_unique_except_sync_duplicates_which_are_exact_copies(
             key,
         ]
     )
-    assert logged == set(repeated[key])
+    assert logged | conflicting == set(repeated[key])
+
+
+def test_conflicting_copies_disagree_on_one_flag_and_come_last(frames: CrmFrames) -> None:
+    contacts = frames.contacts
+    opted_out, deleted = sorted(conflicting_keys(frames, "contact_id"))
+    (deal,) = conflicting_keys(frames, "opportunity_id")
+    first, second = (contacts[contacts["contact_id"] == opted_out].iloc[i] for i in (0, 1))
+    assert not first["email_opt_out"] and second["email_opt_out"]
+    assert second["email"] == first["email"] + " "  # sorts after the clean copy
+    copies = contacts[contacts["contact_id"] == deleted]
+    assert copies["is_deleted"].tolist() == [False, True]
+    deals = frames.opportunities[frames.opportunities["opportunity_id"] == deal]
+    assert deals["is_deleted"].tolist() == [False, True]
+    assert contacts.index[contacts["contact_id"] == deleted][-1] == len(contacts) - 1
+    assert deals.index[-1] == len(frames.opportunities) - 1
 
 
 def test_accounts_unique(frames: CrmFrames) -> None:

@@ -97,12 +97,17 @@ class SendEnv:
             **spec,
         }
         return subprocess.Popen(
-            [sys.executable, "-m", "hindsight_pipeline_tests.interview_requests.run_partition", json.dumps(full)],
+            [
+                sys.executable,
+                "-m",
+                "hindsight_pipeline_tests.interview_requests.run_partition",
+                json.dumps(full),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
 
-    def table(self, where: str = "true") -> "object":
+    def table(self, where: str = "true") -> object:
         return self.warehouse.query_df(f"select * from hindsight.interview_requests where {where}")
 
     def posts(self) -> list[dict]:

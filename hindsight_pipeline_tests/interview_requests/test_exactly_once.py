@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from hindsight_pipeline.interview_requests.resources import SendPolicy
 from hindsight_pipeline_tests.interview_requests.conftest import SCENARIO_DAY, SendEnv
 
 ACCEPTED = {"sent", "created"}
@@ -86,3 +87,20 @@ def test_a_run_killed_mid_partition_then_rerun_never_sends_twice(send_env: SendE
     assert 1 <= len(unconfirmed) <= batch
     assert (rows["status"] == "sending").sum() == 0
     assert len(send_env.server.interviews()) > killed_at  # the rerun sent the rest
+
+
+def test_a_rerun_keeps_one_interview_per_email_per_day_even_without_a_cooldown(
+    send_env: SendEnv,
+) -> None:
+    """On a re-run the day's duplicate_contact rows are re-evaluated; the email is still
+    taken by the day's sent row, whatever the cool-down (here none)."""
+    no_cooldown = SendPolicy(claim_batch_size=16, contact_cooldown_days=0)
+    assert send_env.materialize(send_policy=no_cooldown).success
+    duplicates = send_env.table("error_code = 'duplicate_contact'")
+    assert len(duplicates) >= 1
+    posts = len(send_env.posts())
+    assert send_env.materialize(send_policy=no_cooldown).success
+    assert len(send_env.posts()) == posts
+    assert max(accepted_emails(send_env).values()) == 1
+    again = send_env.table("error_code = 'duplicate_contact'")
+    assert set(again["contact_id"]) == set(duplicates["contact_id"])

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
+import dagster as dg
 import pandas as pd
 import pytest
-
-import dagster as dg
 
 from hindsight_pipeline.interview_requests.resources import HindsightApi
 from hindsight_pipeline_tests.interview_requests.conftest import SCENARIO_DAY, SendEnv
@@ -45,7 +44,11 @@ def test_a_rejected_deal_id_is_dropped_and_the_interview_still_sent(send_env: Se
 
 
 def test_unauthorized_stops_the_run_with_a_clear_message(send_env: SendEnv) -> None:
-    wrong = HindsightApi(api_key="hs_wrong_key_123", base_url=send_env.server.base_url, sequence_id="seq_winloss_default")
+    wrong = HindsightApi(
+        api_key="hs_wrong_key_123",
+        base_url=send_env.server.base_url,
+        sequence_id="seq_winloss_default",
+    )
     result = send_env.materialize(hindsight=wrong, raise_on_error=False)
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data.error
@@ -95,16 +98,22 @@ def test_504s_and_dropped_answers_are_unconfirmed_and_sent_once(send_env: SendEn
     assert emails.count(gateway) == 1 and emails.count(dropped) == 1
 
 
-def test_the_api_key_reaches_no_log_metadata_table_or_event(send_env: SendEnv, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_api_key_reaches_no_log_metadata_table_or_event(
+    send_env: SendEnv, caplog: pytest.LogCaptureFixture
+) -> None:
     key = send_env.server.api_key
     caplog.set_level(logging.DEBUG)
     instance = dg.DagsterInstance.ephemeral()
     send_env.server.set_faults(rate_500=0.2, rate_504=0.1, seed=3)
     assert send_env.materialize(instance=instance).success
-    wrong = HindsightApi(api_key=key + "X", base_url=send_env.server.base_url, sequence_id="seq_winloss_default")
+    wrong = HindsightApi(
+        api_key=key + "X", base_url=send_env.server.base_url, sequence_id="seq_winloss_default"
+    )
     send_env.materialize(instance=instance, hindsight=wrong, raise_on_error=False)
     assert key not in caplog.text
-    for record in instance.all_logs(instance.get_runs()[0].run_id) + instance.all_logs(instance.get_runs()[1].run_id):
+    for record in instance.all_logs(instance.get_runs()[0].run_id) + instance.all_logs(
+        instance.get_runs()[1].run_id
+    ):
         assert key not in str(record)
     for table in ("interview_requests", "interview_request_attempts"):
         dump = send_env.warehouse.query_df(f"select * from hindsight.{table}").to_csv()

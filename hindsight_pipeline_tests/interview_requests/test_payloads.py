@@ -52,7 +52,8 @@ def test_context_carries_the_deal_account_contact_and_crm_ids() -> None:
 
 def test_empty_values_are_left_out_and_free_text_is_bounded() -> None:
     context = build_contact_context(
-        row(title="  ", industry=None, amount=float("nan"), loss_reason_detail="x" * 5000), TEMPLATES
+        row(title="  ", industry=None, amount=float("nan"), loss_reason_detail="x" * 5000),
+        TEMPLATES,
     )
     assert {"title", "industry", "deal_amount"}.isdisjoint(context)
     detail = context["loss_reason_detail"]
@@ -63,10 +64,22 @@ def test_empty_values_are_left_out_and_free_text_is_bounded() -> None:
     ("overrides", "expected"),
     [
         ({}, "Understand why Acme Freight chose Clari over our Core Platform on price"),
-        ({"loss_reason": "Features"}, "Understand why Acme Freight chose Clari over our Core Platform: what Clari"),
-        ({"primary_competitor": None, "loss_reason": "No Decision"}, "decided not to go ahead with any solution"),
-        ({"primary_competitor": None, "loss_reason": "Security review"}, "(recorded reason: Security review)"),
-        ({"primary_competitor": None, "loss_reason": None, "account_name": None}, "Understand why your company did not buy our Core Platform"),
+        (
+            {"loss_reason": "Features"},
+            "Understand why Acme Freight chose Clari over our Core Platform: what Clari",
+        ),
+        (
+            {"primary_competitor": None, "loss_reason": "No Decision"},
+            "decided not to go ahead with any solution",
+        ),
+        (
+            {"primary_competitor": None, "loss_reason": "Security review"},
+            "(recorded reason: Security review)",
+        ),
+        (
+            {"primary_competitor": None, "loss_reason": None, "account_name": None},
+            "Understand why your company did not buy our Core Platform",
+        ),
     ],
 )
 def test_the_objective_reads_differently_by_loss_reason_and_competitor(
@@ -77,7 +90,9 @@ def test_the_objective_reads_differently_by_loss_reason_and_competitor(
 
 def test_users_change_the_wording_without_python(tmp_path: Path) -> None:
     custom = tmp_path / "templates.yaml"
-    custom.write_text("objective_rules:\n  - name: default\n    template: Ask {account_name} about {product}.\n")
+    custom.write_text(
+        "objective_rules:\n  - name: default\n    template: Ask {account_name} about {product}.\n"
+    )
     assert build_objective(row(), load_templates(custom)) == "Ask Acme Freight about Core Platform."
 
 

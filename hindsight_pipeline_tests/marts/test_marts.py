@@ -37,11 +37,25 @@ def funnel(marts_run: MartsRun) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def by_status(marts_run: MartsRun) -> pd.DataFrame:
     """Counts of the results table itself, by day and status."""
+    frame = _counts_by_day(marts_run, "hindsight.interview_requests", "status")
+    return frame.pivot(index="closed_lost_date", columns="status", values="n").fillna(0).astype(int)
+
+
+def _counts_by_day(marts_run: MartsRun, table: str, *by: str, where: str = "true") -> pd.DataFrame:
+    """The rows of ``table`` that meet ``where``, counted (n) by closed_lost_date and ``by``."""
+    keys = ", ".join(("closed_lost_date", *by))
     frame = marts_run.query(
-        "select closed_lost_date, status, count(*) as n from hindsight.interview_requests group by 1, 2"
+        f"select {keys}, count(*) as n from {table} where {where} group by {keys}"
     )
     frame["closed_lost_date"] = pd.to_datetime(frame["closed_lost_date"]).dt.date
-    return frame.pivot(index="closed_lost_date", columns="status", values="n").fillna(0).astype(int)
+    return frame
+
+
+def _assert_funnel_column(funnel: pd.DataFrame, counts: pd.DataFrame, column: str) -> None:
+    """Each count n of ``counts`` is the funnel's ``column`` on its day; ``column`` may name
+    fields of the row ("skipped_{error_code}")."""
+    for row in counts.itertuples(index=False):
+        assert funnel.loc[row.closed_lost_date, column.format(**row._asdict())] == row.n, row
 
 
 def _steps_in_order(result: dg.ExecuteInJobResult) -> list[str]:
@@ -109,16 +123,11 @@ def test_funnel_counts_per_day_equal_the_results_table_by_status(
 def test_funnel_skips_by_reason_equal_the_results_table(
     marts_run: MartsRun, funnel: pd.DataFrame
 ) -> None:
-    skipped = marts_run.query(
-        "select closed_lost_date, error_code, count(*) as n from hindsight.interview_requests "
-        "where status = 'skipped' group by 1, 2"
+    skipped = _counts_by_day(
+        marts_run, "hindsight.interview_requests", "error_code", where="status = 'skipped'"
     )
     assert len(skipped) >= 5
-    for row in skipped.itertuples():
-        assert (
-            funnel.loc[pd.Timestamp(row.closed_lost_date).date(), f"skipped_{row.error_code}"]
-            == row.n
-        )
+    _assert_funnel_column(funnel, skipped, "skipped_{error_code}")
     reason_columns = [c for c in funnel.columns if c.startswith("skipped_")]
     assert (funnel[reason_columns].sum(axis=1) == funnel["skipped"]).all()
     assert funnel["skipped_other"].sum() == 0
@@ -127,16 +136,11 @@ def test_funnel_skips_by_reason_equal_the_results_table(
 def test_deals_without_a_primary_contact_are_counted(
     marts_run: MartsRun, funnel: pd.DataFrame
 ) -> None:
-    expected = marts_run.query(
-        "select closed_lost_date, count(*) as n from hindsight_prep.closed_lost_deals "
-        "where primary_contact_id is null group by 1"
+    expected = _counts_by_day(
+        marts_run, "hindsight_prep.closed_lost_deals", where="primary_contact_id is null"
     )
     assert expected["n"].sum() >= 3  # the generator's no-contact scenarios
-    for row in expected.itertuples():
-        assert (
-            funnel.loc[pd.Timestamp(row.closed_lost_date).date(), "deals_without_primary_contact"]
-            == row.n
-        )
+    _assert_funnel_column(funnel, expected, "deals_without_primary_contact")
     deals = marts_run.scalar("select count(*) from hindsight_prep.closed_lost_deals")
     assert funnel["closed_lost_deals"].sum() == deals
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hindsight_pipeline.rate_limiting.key_state import (
+    PACED,
     PAUSED,
     SERVER_EXHAUSTED,
     WINDOW_FULL,
@@ -57,6 +58,52 @@ def test_any_interval_of_one_span_holds_at_most_limit_grants() -> None:
         assert sum(1 for g in granted if start <= g < start + 3.0) <= 7
     # Sustained: 7 per 3 s span.
     assert len(granted) >= 7 * 20 - 7
+
+
+def paced(
+    limit: int = 10, span: float = 10.0, waiter: str = "n", slack: float = 0.0
+) -> AcquireRequest:
+    return AcquireRequest(
+        limit=limit,
+        span_s=span,
+        priority=Priority.NORMAL,
+        waiter_id=waiter,
+        pace_s=span / limit,
+        pace_slack_s=slack,
+    )
+
+
+def test_paced_permits_come_one_per_span_over_limit_after_two_back_to_back() -> None:
+    state = KeyState()
+    assert decide_acquire(state, paced(), T0).granted
+    assert decide_acquire(state, paced(), T0).granted
+    refused = decide_acquire(state, paced(), T0)
+    assert (refused.granted, refused.reason, refused.wait_s) == (False, PACED, 1.0)
+    assert decide_acquire(state, paced(), T0 + 1.0).granted
+    assert not decide_acquire(state, paced(), T0 + 1.5).granted
+    # After an idle spell the pace restarts from now: two at once again, never a window's worth.
+    assert decide_acquire(state, paced(), T0 + 100).granted
+    assert decide_acquire(state, paced(), T0 + 100).granted
+    assert not decide_acquire(state, paced(), T0 + 100).granted
+
+
+def test_a_caller_that_wakes_late_does_not_slow_the_pace() -> None:
+    # Each waiter wakes 10 % of an interval after it was told to. The pace absorbs it: the
+    # cost is that lateness once per span (where the sliding log binds), not once per
+    # permit (200 x 0.1 s = 20 s), and any span still holds at most `limit`.
+    state = KeyState()
+    granted: list[float] = []
+    now = T0
+    while len(granted) < 200:
+        decision = decide_acquire(state, paced(limit=10, span=10.0), now)
+        if decision.granted:
+            granted.append(now)
+        else:
+            now += decision.wait_s + 0.1
+    spans = 20
+    assert granted[-1] - granted[0] <= 198.0 + spans * 0.1 + 1e-6
+    for start in granted:
+        assert sum(1 for g in granted if start <= g < start + 10.0) <= 10
 
 
 def test_a_lower_limit_on_the_same_key_counts_everyone_s_grants() -> None:
@@ -134,7 +181,9 @@ def test_a_low_caller_yields_while_a_normal_one_waits() -> None:
     # Granted, it keeps its lease for the grace: its next request still goes first.
     assert state.normal_waiters == {"daily": T0 + 10.01}
     assert not decide_acquire(state, low("backfill", limit=5), T0 + 10.5).granted
-    assert decide_acquire(state, low("backfill", limit=5), T0 + 10.01 + NORMAL_LEASE_GRACE_SECONDS).granted
+    assert decide_acquire(
+        state, low("backfill", limit=5), T0 + 10.01 + NORMAL_LEASE_GRACE_SECONDS
+    ).granted
     assert state.normal_waiters == {}
 
 
@@ -150,6 +199,8 @@ def test_state_survives_json_and_a_damaged_file_reads_as_fresh() -> None:
     state = KeyState()
     decide_acquire(state, normal(), T0)
     decide_acquire(state, normal(limit=1), T0 + 1)
+    decide_acquire(state, paced(), T0 + 2)
+    assert state.paced_until == T0 + 3
     apply_pause(state, T0 + 3)
     apply_server_view(
         state,
@@ -163,3 +214,29 @@ def test_state_survives_json_and_a_damaged_file_reads_as_fresh() -> None:
     assert KeyState.from_json(state.to_json()) == state
     assert KeyState.from_json(b"{not json") == KeyState()
     assert KeyState.from_json("") == KeyState()
+
+
+def test_the_pace_slack_lets_a_stalled_sender_catch_up() -> None:
+    # Pace 1 s, slack 3 s: after idling, 4 permits go out back to back; a sender that
+    # stalls for 2.5 s sends the permits it missed at once afterwards, so by the end it has
+    # had as many as a sender that never stalled.
+    request = paced(limit=20, span=20.0, slack=3.0)
+
+    def sender(stall_from: float, stall_until: float) -> int:
+        state, granted, now = KeyState(), 0, T0
+        while now <= T0 + 8.0:
+            if stall_from <= now < stall_until:
+                now = stall_until
+                continue
+            decision = decide_acquire(state, request, now)
+            if decision.granted:
+                granted += 1
+            else:
+                now += decision.wait_s
+        return granted
+
+    state = KeyState()
+    assert [decide_acquire(state, request, T0).granted for _ in range(5)] == [True] * 4 + [False]
+    steady = sender(0.0, 0.0)
+    assert steady == 4 + 8
+    assert sender(T0 + 3.2, T0 + 5.7) == steady

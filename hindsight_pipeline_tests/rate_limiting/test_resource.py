@@ -25,14 +25,15 @@ from hindsight_pipeline_tests.rate_limiting.workers import SEQUENCE_ID
 def test_an_asset_sends_through_the_resource_at_its_limit_with_progress_in_the_run_log(
     tmp_path: Path,
 ) -> None:
-    config = ServerConfig(limit=60, window_seconds=2.0, faults=FaultConfig(latency=LatencyConfig(ms=20)))
+    config = ServerConfig(
+        limit=60, window_seconds=2.0, faults=FaultConfig(latency=LatencyConfig(ms=20))
+    )
     with LocalHindsightServer(config) as server:
         resource = HindsightRateLimiter(
             limit_per_window=20,
             window_seconds=2.0,
             share=0.5,  # 10 per window for us
             store_url=str(tmp_path / "store"),
-            key_id=api_key_fingerprint(server.api_key),
             max_in_flight=4,
         )
 
@@ -41,14 +42,20 @@ def test_an_asset_sends_through_the_resource_at_its_limit_with_progress_in_the_r
             context: dg.AssetExecutionContext, rate_limiter: HindsightRateLimiter
         ) -> dg.MaterializeResult:
             context.log.info(rate_limiter.describe())
-            limiter = rate_limiter.get_limiter(Priority.NORMAL)
+            limiter = rate_limiter.get_limiter(
+                key_id=api_key_fingerprint(server.api_key), priority=Priority.NORMAL
+            )
             assert isinstance(limiter, SharedRateLimiter)
             progress = SendProgress(12, context.log, label="interview requests", every_s=0.5)
-            async with AsyncHindsightClient(server.base_url, server.api_key, limiter=limiter) as client:
+            async with AsyncHindsightClient(
+                server.base_url, server.api_key, limiter=limiter
+            ) as client:
 
                 async def send(i: int) -> None:
                     await client.create_interview(
-                        CreateInterviewRequest(contact_email=f"r{i}@example.com", sequence_id=SEQUENCE_ID)
+                        CreateInterviewRequest(
+                            contact_email=f"r{i}@example.com", sequence_id=SEQUENCE_ID
+                        )
                     )
                     progress.advance()
 

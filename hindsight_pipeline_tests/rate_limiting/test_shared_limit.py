@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,13 @@ from hindsight_pipeline.rate_limiting import (
     resolve_policy,
     run_bounded,
 )
-from hindsight_pipeline.rate_limiting.limiter import acquired_at
 from hindsight_pipeline_tests.rate_limiting.checks import per_window
 from hindsight_pipeline_tests.rate_limiting.conftest import PROCESSES, forget_key, store_url_for
 from hindsight_pipeline_tests.rate_limiting.workers import (
     SEQUENCE_ID,
     low_priority_grants,
     send_backlog,
+    take_grants,
 )
 
 LIMIT = 20
@@ -56,17 +56,16 @@ def posts(server: LocalHindsightServer) -> list[dict[str, Any]]:
     return server.api_requests("POST", "/api/v1/interviews")
 
 
-def run_senders(
+def submit_senders(
     pool: ProcessPoolExecutor,
     server: LocalHindsightServer,
     store_url: str,
     key_id: str,
-    seconds: float,
-) -> tuple[float, float, list[dict[str, Any]]]:
-    # Start just after a server window begins: `seconds` then covers whole windows.
-    start = math.ceil((time.time() + 0.3) / WINDOW) * WINDOW + 0.05
-    stop = start + seconds
-    futures = [
+    start: float,
+    stop: float,
+) -> list[Future[dict[str, Any]]]:
+    """One :func:`send_backlog` per process, all on one key, from ``start`` to ``stop``."""
+    return [
         pool.submit(
             send_backlog,
             server.base_url,
@@ -81,6 +80,19 @@ def run_senders(
         )
         for n in range(PROCESSES)
     ]
+
+
+def run_senders(
+    pool: ProcessPoolExecutor,
+    server: LocalHindsightServer,
+    store_url: str,
+    key_id: str,
+    seconds: float,
+) -> tuple[float, float, list[dict[str, Any]]]:
+    # Start just after a server window begins: `seconds` then covers whole windows.
+    start = math.ceil((time.time() + 0.3) / WINDOW) * WINDOW + 0.05
+    stop = start + seconds
+    futures = submit_senders(pool, server, store_url, key_id, start, stop)
     return start, stop, [future.result(timeout=seconds + 30) for future in futures]
 
 
@@ -92,7 +104,9 @@ def test_four_processes_sharing_the_key_never_exceed_the_limit(
     key_id = f"test-shared-{kind}-{time.time_ns()}"
     server = start_server()
     try:
-        start, stop, results = run_senders(process_pool, server, store_url, key_id, seconds=3 * WINDOW)
+        start, stop, results = run_senders(
+            process_pool, server, store_url, key_id, seconds=3 * WINDOW
+        )
         requests = posts(server)
     finally:
         server.stop()
@@ -124,21 +138,7 @@ def test_a_budget_spent_by_another_tool_costs_no_429_storm(
         # The senders run in the pool while this thread injects the fault.
         start = time.time() + 0.3
         stop = start + 3 * WINDOW
-        futures = [
-            process_pool.submit(
-                send_backlog,
-                server.base_url,
-                server.api_key,
-                store_url,
-                key_id,
-                POLICY,
-                tag=f"p{n}",
-                start_at=start,
-                stop_at=stop,
-                max_in_flight=IN_FLIGHT,
-            )
-            for n in range(PROCESSES)
-        ]
+        futures = submit_senders(process_pool, server, store_url, key_id, start, stop)
         # In the middle of the run, the next request to arrive finds the budget spent.
         time.sleep(max(0.0, start + 1.3 * WINDOW - time.time()))
         server.set_faults(FaultConfig(latency=LatencyConfig(ms=LATENCY_MS), queue=["429"]))
@@ -208,22 +208,13 @@ def test_a_low_priority_caller_yields_to_a_normal_one_across_processes(
     policy = resolve_policy(limit_per_window=3, window_seconds=1.0, arrival_guard_seconds=0.0)
     normal = SharedRateLimiter(open_store(store_url), key_id, policy, priority=Priority.NORMAL)
 
-    async def take(limiter: SharedRateLimiter, count: int) -> list[float]:
-        times = []
-        for _ in range(count):
-            await limiter.acquire()
-            grant = acquired_at()
-            assert grant is not None
-            times.append(grant)
-        return times
-
     # Windows are aligned to whole seconds: exhaust one at its start, so that both callers
     # below are still waiting on it when the normal ones join.
     time.sleep(math.ceil(time.time()) + 0.02 - time.time())
-    asyncio.run(take(normal, 3))  # the window is exhausted for about a second
+    asyncio.run(take_grants(normal, 3))  # the window is exhausted for about a second
     low_future = process_pool.submit(low_priority_grants, store_url, key_id, policy, 3)
     time.sleep(0.3)  # the low caller is waiting now; the normal ones join it
-    normal_grants = asyncio.run(take(normal, 3))
+    normal_grants = asyncio.run(take_grants(normal, 3))
     low_grants = low_future.result(timeout=10)
     assert max(normal_grants) < min(low_grants)
     assert len(low_grants) == 3

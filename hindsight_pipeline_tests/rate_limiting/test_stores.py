@@ -6,12 +6,14 @@ Runs against the file store, Redis and Postgres (the latter two skipped when unr
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
 from hindsight_pipeline.rate_limiting import Priority, RateLimitStore, open_store
 from hindsight_pipeline.rate_limiting.key_state import (
+    PACED,
     PAUSED,
     SERVER_EXHAUSTED,
     WINDOW_FULL,
@@ -24,7 +26,7 @@ from hindsight_pipeline_tests.rate_limiting.workers import hammer_store
 
 
 @pytest.fixture
-def store(store_url: str) -> RateLimitStore:
+def store(store_url: str) -> Iterator[RateLimitStore]:
     opened = open_store(store_url)
     yield opened
     opened.close()
@@ -46,6 +48,17 @@ def test_grants_the_limit_then_refuses_with_the_wait(store: RateLimitStore, key_
     assert 29.0 < refused.wait_s <= 30.0
     snapshot = store.snapshot(key_id)
     assert snapshot.grants == pytest.approx([d.now for d in granted], abs=1e-5)
+
+
+def test_the_pace_spreads_permits_over_the_span(store: RateLimitStore, key_id: str) -> None:
+    request = AcquireRequest(10, 30.0, Priority.NORMAL, "w", pace_s=3.0)
+    first, second = store.acquire(key_id, request), store.acquire(key_id, request)
+    assert first.granted and second.granted  # two back to back after an idle spell
+    refused = store.acquire(key_id, request)
+    assert (refused.granted, refused.reason) == (False, PACED)
+    # The third is due one interval after the first.
+    assert refused.wait_s == pytest.approx(first.now + 3.0 - refused.now, abs=1e-3)
+    assert store.snapshot(key_id).paced_until == pytest.approx(first.now + 6.0, abs=1e-3)
 
 
 def test_a_pause_holds_everyone(store: RateLimitStore, key_id: str) -> None:

@@ -75,62 +75,38 @@ def send_backlog(
 ) -> dict[str, Any]:
     """Send POST /interviews through the real client and a shared limiter, as fast as the
     limiter allows, from ``start_at`` until ``stop_at``; return counts by outcome."""
-    return asyncio.run(
-        _send_backlog(
-            base_url,
-            api_key,
-            store_url,
-            key_id,
-            policy,
-            tag,
-            start_at,
-            stop_at,
-            max_in_flight,
-            priority,
-        )
-    )
 
+    async def main() -> dict[str, Any]:
+        limiter = SharedRateLimiter(open_store(store_url), key_id, policy, priority=priority)
+        outcomes: dict[str, int] = {}
+        grant_times: dict[str, float] = {}
 
-async def _send_backlog(
-    base_url: str,
-    api_key: str,
-    store_url: str,
-    key_id: str,
-    policy: RateLimitPolicy,
-    tag: str,
-    start_at: float,
-    stop_at: float,
-    max_in_flight: int,
-    priority: str,
-) -> dict[str, Any]:
-    limiter = SharedRateLimiter(open_store(store_url), key_id, policy, priority=priority)
-    outcomes: dict[str, int] = {}
-    grant_times: dict[str, float] = {}
+        def backlog() -> Any:
+            for i in itertools.count():
+                if time.time() >= stop_at:
+                    return
+                yield f"{tag}-{i}@example.com"
 
-    def backlog() -> Any:
-        for i in itertools.count():
-            if time.time() >= stop_at:
-                return
-            yield f"{tag}-{i}@example.com"
+        async with AsyncHindsightClient(base_url, api_key, limiter=limiter) as client:
 
-    async with AsyncHindsightClient(base_url, api_key, limiter=limiter) as client:
+            async def send(email: str) -> None:
+                try:
+                    await client.create_interview(
+                        CreateInterviewRequest(contact_email=email, sequence_id=SEQUENCE_ID)
+                    )
+                    outcome = "ok"
+                except HindsightError as exc:
+                    outcome = exc.code
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                granted_at = acquired_at()  # set by the limiter in this task, for this request
+                if granted_at is not None:
+                    grant_times[email] = granted_at
 
-        async def send(email: str) -> None:
-            try:
-                await client.create_interview(
-                    CreateInterviewRequest(contact_email=email, sequence_id=SEQUENCE_ID)
-                )
-                outcome = "ok"
-            except HindsightError as exc:
-                outcome = exc.code
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            granted_at = acquired_at()  # set by the limiter in this task, for this request
-            if granted_at is not None:
-                grant_times[email] = granted_at
+            await asyncio.sleep(max(0.0, start_at - time.time()))
+            await run_bounded(backlog(), send, max_in_flight)
+        return {"outcomes": outcomes, "granted": limiter.stats.granted, "grant_times": grant_times}
 
-        await asyncio.sleep(max(0.0, start_at - time.time()))
-        await run_bounded(backlog(), send, max_in_flight)
-    return {"outcomes": outcomes, "granted": limiter.stats.granted, "grant_times": grant_times}
+    return asyncio.run(main())
 
 
 def low_priority_grants(
@@ -138,14 +114,20 @@ def low_priority_grants(
 ) -> list[float]:
     """Take ``count`` permits at LOW priority; their grant times (store clock)."""
 
-    async def take() -> list[float]:
+    async def main() -> list[float]:
         limiter = SharedRateLimiter(open_store(store_url), key_id, policy, priority=Priority.LOW)
-        times = []
-        for _ in range(count):
-            await limiter.acquire()
-            grant = acquired_at()
-            assert grant is not None
-            times.append(grant)
-        return times
+        return await take_grants(limiter, count)
 
-    return asyncio.run(take())
+    return asyncio.run(main())
+
+
+async def take_grants(limiter: SharedRateLimiter, count: int) -> list[float]:
+    """Take ``count`` permits from ``limiter`` one after another; their grant times (store
+    clock)."""
+    times = []
+    for _ in range(count):
+        await limiter.acquire()
+        grant = acquired_at()
+        assert grant is not None
+        times.append(grant)
+    return times

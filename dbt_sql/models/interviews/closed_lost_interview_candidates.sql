@@ -1,7 +1,8 @@
 -- One row per closed-lost deal and its primary contact: the interface to the Python side
 -- (an enforced contract). Rules SQL decides set exclusion_reason; null means eligible so far.
 -- Email validation, de-duplication and the contact cool-down are decided in Python at send time.
-{%- set internal_domains = var('internal_email_domains', []) %}
+{%- set internal_domains = as_list(var('internal_email_domains', [])) %}
+{%- set min_deal_amount = var('min_deal_amount', 0) %}
 
 with deals as (
     select * from {{ ref('closed_lost_deals') }}
@@ -88,9 +89,11 @@ select
         case
             when email_opt_out then 'opted_out'
             {%- if internal_domains | length > 0 %}
-            when email_domain in ({% for d in internal_domains %}'{{ d | lower }}'{% if not loop.last %}, {% endif %}{% endfor %}) then 'internal_domain'
+            when email_domain in ({{ sql_string_list(internal_domains, transform='lower') }}) then 'internal_domain'
             {%- endif %}
-            when amount is not null and amount < {{ var('min_deal_amount', 0) }} then 'below_minimum_amount'
+            {%- if min_deal_amount is not none %}
+            when amount is not null and amount < {{ sql_number(min_deal_amount, 'min_deal_amount') }} then 'below_minimum_amount'
+            {%- endif %}
         end as varchar
     ) as exclusion_reason
 from joined

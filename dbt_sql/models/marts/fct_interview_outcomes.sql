@@ -3,9 +3,7 @@
 -- has no primary contact at all (outcome no_primary_contact, contact_id null). Deal attributes
 -- come from the CRM staging models, so every deal can be sliced by competitor, loss reason,
 -- segment, region, deal type and owner.
-{%- set eligible = ['sending', 'sent', 'created', 'failed', 'pending_retry', 'unconfirmed'] %}
-{%- set attempted = ['sent', 'created', 'failed', 'pending_retry', 'unconfirmed'] %}
-{%- set accepted = ['sent', 'created'] %}
+{%- set statuses = interview_status_groups() %}
 
 with requests as (
     select * from {{ source('hindsight', 'interview_requests') }}
@@ -91,9 +89,9 @@ select
     outcome,
     case when outcome = 'no_primary_contact' then 'no_primary_contact' else error_code end as reason,
     has_request_row,
-    coalesce(status in ({{ "'" ~ eligible | join("', '") ~ "'" }}), false) as is_eligible,
-    coalesce(status in ({{ "'" ~ attempted | join("', '") ~ "'" }}), false) as is_attempted,
-    coalesce(status in ({{ "'" ~ accepted | join("', '") ~ "'" }}), false) as is_accepted,
+    coalesce(status in ({{ sql_string_list(statuses.eligible) }}), false) as is_eligible,
+    coalesce(status in ({{ sql_string_list(statuses.attempted) }}), false) as is_attempted,
+    coalesce(status in ({{ sql_string_list(statuses.accepted) }}), false) as is_accepted,
     status,
     error_code,
     error_message,

@@ -1,4 +1,5 @@
--- One row per account. The CRM sync may land the same account twice: keep one copy.
+-- One row per account. The CRM sync may land the same account twice: keep one copy, chosen
+-- deterministically (accounts have no deleted flag in the input contract).
 select
     account_id,
     account_name,
@@ -9,4 +10,7 @@ select
     segment
 from {{ source('crm', 'accounts') }}
 where account_id is not null
-qualify row_number() over (partition by account_id order by account_name) = 1
+qualify row_number() over (
+    partition by account_id
+    order by account_name nulls last, segment nulls last, industry nulls last
+) = 1
