@@ -102,9 +102,9 @@ def test_a_backfill_runs_one_run_per_day_concurrently_and_sends_each_request_onc
     rows = DuckDBWarehouse(path=str(database)).query_df(
         "select * from hindsight.interview_requests"
     )
-    assert set(rows["status"]) <= {"sent", "skipped"}, rows.groupby(
-        ["status", "error_code", "error_message"], dropna=False
-    ).size().to_string()
+    assert set(rows["status"]) <= {"sent", "skipped"}, (
+        rows.groupby(["status", "error_code", "error_message"], dropna=False).size().to_string()
+    )
     sent = rows[rows["status"] == "sent"]
     for day in PARTITIONS:
         # (fewer on later days: contacts shared with earlier days are in their cool-down)
