@@ -155,13 +155,18 @@ class Ledger:
         return self._record_unsent(rows, Status.PENDING_RETRY, error_code, message)
 
     def _record_unsent(
-        self, rows: pd.DataFrame, status: Status, error_code: object, error_message: object
+        self,
+        rows: pd.DataFrame,
+        status: Status,
+        error_code: str | pd.Series,
+        error_message: str | pd.Series,
     ) -> int:
+        """Rows never sent, in ``status`` with their reason (one for all, or one per row)."""
         if rows.empty:
             return 0
         frame = _ledger_frame(rows, status=status, run_id=self.run_id, now=warehouse_now())
-        frame["error_code"] = getattr(error_code, "to_numpy", lambda: error_code)()
-        frame["error_message"] = getattr(error_message, "to_numpy", lambda: error_message)()
+        for column, value in (("error_code", error_code), ("error_message", error_message)):
+            frame[column] = value.to_numpy() if isinstance(value, pd.Series) else value
         return self._transaction(lambda s: _upsert_claimable(s, frame))
 
     def claim(self, rows: pd.DataFrame) -> ClaimResult:
