@@ -32,18 +32,18 @@ class Found:
 
 def _log(
     session: WarehouseSession,
-    rows: list[tuple[str, str, str | None]],
+    row: tuple[str, str, str | None],
     event: str,
     outcome: str,
     note: str,
     interview_id: int | None = None,
 ) -> None:
-    for deal_id, contact_id, email in rows:
-        session.execute(
-            f"insert into {ATTEMPTS_TABLE} (deal_id, contact_id, contact_email, event, attempted_at, "
-            "outcome, interview_request_id, note) values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [deal_id, contact_id, email, event, warehouse_now(), outcome, interview_id, note],
-        )
+    """One operator action on one row, in the attempts log."""
+    session.execute(
+        f"insert into {ATTEMPTS_TABLE} (deal_id, contact_id, contact_email, event, attempted_at, "
+        "outcome, interview_request_id, note) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [*row, event, warehouse_now(), outcome, interview_id, note],
+    )
 
 
 def mark_sent(
@@ -84,7 +84,7 @@ def mark_sent(
                 warehouse_now(), deal_id, contact_id,
             ],
         )  # fmt: skip
-        _log(session, [row], "resolved_sent", status, f"by {by}", interview_request_id)
+        _log(session, row, "resolved_sent", status, f"by {by}", interview_request_id)
 
     warehouse.transaction(write)
 
@@ -92,9 +92,20 @@ def mark_sent(
 def requeue_unconfirmed(warehouse: Warehouse, deal_id: str, contact_id: str, *, by: str) -> None:
     """An ``unconfirmed`` row a person checked was NOT created in Hindsight: send it again."""
 
+    note = f"requeued by {by}: not found in Hindsight"
+
     def write(session: WarehouseSession) -> None:
         row = _one(session, deal_id, contact_id, Status.UNCONFIRMED)
-        _requeue(session, row, f"requeued by {by}: not found in Hindsight")
+        session.execute(
+            f"update {RESULTS_TABLE} set status = ?, notes = ?, updated_at = ? "
+            # The status again: a run presumed dead may record its real answer meanwhile.
+            "where deal_id = ? and contact_id = ? and status = ?",
+            [
+                Status.PENDING_RETRY.value, note, warehouse_now(),
+                deal_id, contact_id, Status.UNCONFIRMED.value,
+            ],
+        )  # fmt: skip
+        _log(session, row, "requeued", Status.PENDING_RETRY.value, note)
 
     warehouse.transaction(write)
 
@@ -109,7 +120,7 @@ def requeue_failed(
 ) -> int:
     """``failed`` rows (after a fix, e.g. a sequence created in Hindsight) go back to
     ``pending_retry``; returns how many. One statement for the rows and one for the log."""
-    where = ["status = ?"]
+    conditions = ["status = ?"]
     params: list[object] = [Status.FAILED.value]
     for column, value in (
         ("closed_lost_date", day),
@@ -117,8 +128,9 @@ def requeue_failed(
         ("deal_id", deal_id),
     ):
         if value is not None:
-            where.append(f"{column} = ?")
+            conditions.append(f"{column} = ?")
             params.append(value)
+    where = " and ".join(conditions)
     note = f"requeued by {by} after a fix"
 
     def write(session: WarehouseSession) -> int:
@@ -127,30 +139,17 @@ def requeue_failed(
             f"insert into {ATTEMPTS_TABLE} (deal_id, contact_id, contact_email, event, "
             "attempted_at, outcome, note) "
             f"select deal_id, contact_id, contact_email, 'requeued', ?, ?, ? from {RESULTS_TABLE} "
-            f"where {' and '.join(where)}",
+            f"where {where}",
             [now, Status.PENDING_RETRY.value, note, *params],
         )
-        found = session.query_df(
-            f"select count(*) as n from {RESULTS_TABLE} where {' and '.join(where)}", params
-        )
+        found = session.query_df(f"select count(*) as n from {RESULTS_TABLE} where {where}", params)
         session.execute(
-            f"update {RESULTS_TABLE} set status = ?, notes = ?, updated_at = ? "
-            f"where {' and '.join(where)}",
+            f"update {RESULTS_TABLE} set status = ?, notes = ?, updated_at = ? where {where}",
             [Status.PENDING_RETRY.value, note, now, *params],
         )
         return int(found["n"].iloc[0])
 
     return warehouse.transaction(write)
-
-
-def _requeue(session: WarehouseSession, row: tuple[str, str, str | None], note: str) -> None:
-    deal_id, contact_id, _ = row
-    session.execute(
-        f"update {RESULTS_TABLE} set status = ?, notes = ?, updated_at = ? "
-        "where deal_id = ? and contact_id = ? and status = ?",
-        [Status.PENDING_RETRY.value, note, warehouse_now(), deal_id, contact_id, Status.UNCONFIRMED.value],
-    )  # fmt: skip
-    _log(session, [row], "requeued", Status.PENDING_RETRY.value, note)
 
 
 def _one(
